@@ -1,0 +1,22 @@
+/* stats.c: lifetime helpers of zc_arch_stats (see stats.h). */
+#include "common/stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void zc_arch_stats_free(zc_arch_stats *a) {
+    for (int l = 0; l < a->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(a->layers[l].t[t].data);
+    free(a->layers);
+    free(a->arch_str);
+    memset(a, 0, sizeof *a);
+}
+
+int64_t zc_arch_stats_bytes(const zc_arch_stats *a) {
+    int64_t b = 0;
+    for (int l = 0; l < a->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++)
+            if (a->layers[l].t[t].data)
+                b += (int64_t)sizeof(float) * zc_tensor_numel(&a->layers[l].t[t]);
+    return b;
+}

@@ -1,0 +1,94 @@
+/* util.h: error reporting, checked allocation, timing and small helpers
+ * shared by every part of zcevo.
+ *
+ * Errors in zcevo are reported as ONE line on stderr, "zcevo: error: ...",
+ * naming the file or value at fault, followed by a non-zero exit. Library
+ * code that can fail on user input returns a status instead and lets the
+ * command decide; zc_die() is for the command layer and for conditions that
+ * cannot be recovered (out of memory). An MPI run installs a die hook so
+ * that a fatal error on any rank stops every rank (see worker/ and master/).
+ */
+#ifndef ZC_UTIL_H
+#define ZC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of the zcevo executable (documented in README.md). */
+enum {
+    ZC_EXIT_OK = 0,
+    ZC_EXIT_ERROR = 1,        /* bad input, I/O error, any failure          */
+    ZC_EXIT_USAGE = 2,        /* wrong flags                                */
+    ZC_EXIT_CHECKPOINTED = 3, /* stopped by a signal after a checkpoint:
+                                 resume me                                  */
+    ZC_EXIT_WORKER_LOST = 4   /* a worker died or timed out; checkpoint
+                                 written, resume after resubmission         */
+};
+
+/* zc_die: print "zcevo: error: <formatted message>" as one line on stderr,
+ * run the die hook if one is installed (MPI abort), then exit(ZC_EXIT_ERROR).
+ * Never returns. */
+void zc_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* zc_die_code: as zc_die but with the given exit code. */
+void zc_die_code(int code, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
+/* zc_warn: print "zcevo: warning: ..." on stderr; returns. */
+void zc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* zc_set_die_hook: install fn(code) to be called by zc_die before exit
+ * (for MPI_Abort). fn may not return. NULL removes the hook. */
+void zc_set_die_hook(void (*fn)(int code));
+
+/* Checked allocation: abort the program with a one-line message naming the
+ * size when memory is exhausted. zc_malloc(0) returns a valid pointer. */
+void *zc_malloc(size_t bytes);
+void *zc_calloc(size_t count, size_t size);
+void *zc_realloc(void *p, size_t bytes);
+char *zc_strdup(const char *s);
+
+/* zc_now: monotonic wall-clock time in seconds. */
+double zc_now(void);
+
+/* zc_format_bytes: human-readable size ("1.23 GiB") into buf (>= 32 bytes).
+ * Returns buf. */
+char *zc_format_bytes(double bytes, char *buf);
+
+/* zc_format_duration: "1h02m", "3m05s", "12.3s" into buf (>= 32). */
+char *zc_format_duration(double seconds, char *buf);
+
+/* zc_data_dir: resolve the benchmark data folder: the given flag value if
+ * non-NULL, else $ZCEVO_DATA, else "../shared/data". The folder must exist;
+ * otherwise zc_die names the path and where it came from. Returns a
+ * malloc'd string. */
+char *zc_data_dir(const char *flag_value);
+
+/* zc_path_join: malloc'd "a/b". */
+char *zc_path_join(const char *a, const char *b);
+
+/* zc_file_exists: 1 if path names an existing regular file. */
+int zc_file_exists(const char *path);
+
+/* zc_fsync_rename: fsync the file at tmp_path, rename it to final_path and
+ * fsync the containing folder, so that final_path is either the old file or
+ * the complete new one. Returns 0, or -1 with errno set. */
+int zc_fsync_rename(const char *tmp_path, const char *final_path);
+
+/* zc_hash64: FNV-1a-then-mix 64-bit hash of bytes, seeded. */
+uint64_t zc_hash64(const void *data, size_t n, uint64_t seed);
+
+#define ZC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ZC_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ZC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ZC_ASSERT: internal invariant; prints expression, file and line. */
+#define ZC_ASSERT(cond)                                                          \
+    do {                                                                         \
+        if (!(cond))                                                             \
+            zc_die("internal error: assertion '%s' failed at %s:%d", #cond,      \
+                   __FILE__, __LINE__);                                          \
+    } while (0)
+
+#endif
