@@ -134,11 +134,12 @@ static int read_cifar_file(const char *path, int label_bytes, const int *max_lab
         const uint8_t *rec = raw + i * record;
         for (int b = 0; b < label_bytes; b++) {
             if (rec[b] > max_label[b]) {
+                int bad_label = rec[b];
                 free(raw);
                 return fail(err, errlen,
                             "corrupt CIFAR file '%s': label %d of record %lld is out of range "
                             "0..%d",
-                            path, rec[b], i, max_label[b]);
+                            path, bad_label, i, max_label[b]);
             }
         }
         out->labels[i] = rec[label_bytes - 1];
