@@ -83,8 +83,7 @@ static void test_cifar_contents(void) {
     mismatches = 0;
     for (int i = 0; raw && i < c100.n; i++) {
         if (raw[(long)i * 3074 + 1] != c100.labels[i]) mismatches++; /* fine label */
-        if (memcmp(raw + (long)i * 3074 + 2, c100.pixels + (long)i * 3072, 3072) != 0)
-            mismatches++;
+        if (memcmp(raw + (long)i * 3074 + 2, c100.pixels + (long)i * 3072, 3072) != 0) mismatches++;
     }
     CHECK(mismatches == 0);
     free(raw);
@@ -123,7 +122,8 @@ static void test_cifar_contents(void) {
     CHECK(zc_dataset_num_classes("imagenet16") == 120);
     CHECK(zc_dataset_num_classes("mnist") == -1);
     CHECK(zc_dataset_image_size("imagenet16") == 16 && zc_dataset_image_size("cifar100") == 32);
-    CHECK(zc_dataset_augment_padding("cifar10") == 4 && zc_dataset_augment_padding("imagenet16") == 2);
+    CHECK(zc_dataset_augment_padding("cifar10") == 4 &&
+          zc_dataset_augment_padding("imagenet16") == 2);
     const char *src = zc_dataset_image_source("imagenet16");
     CHECK(src && strstr(src, "2x2 area averaging") && strstr(src, "no ImageNet16-120 images"));
     CHECK(zc_dataset_image_source("nope") == NULL);
@@ -137,9 +137,12 @@ static void expected_norm(const char *dataset, double mean[3], double std[3]) {
     static const double c100m[3] = {0.5071, 0.4865, 0.4409}, c100s[3] = {0.2673, 0.2564, 0.2762};
     static const double in16m[3] = {122.68, 116.66, 104.01}, in16s[3] = {63.22, 61.26, 65.09};
     for (int c = 0; c < 3; c++) {
-        if (!strcmp(dataset, "cifar10")) mean[c] = c10m[c], std[c] = c10s[c];
-        else if (!strcmp(dataset, "cifar100")) mean[c] = c100m[c], std[c] = c100s[c];
-        else mean[c] = in16m[c] / 255.0, std[c] = in16s[c] / 255.0;
+        if (!strcmp(dataset, "cifar10"))
+            mean[c] = c10m[c], std[c] = c10s[c];
+        else if (!strcmp(dataset, "cifar100"))
+            mean[c] = c100m[c], std[c] = c100s[c];
+        else
+            mean[c] = in16m[c] / 255.0, std[c] = in16s[c] / 255.0;
     }
 }
 
@@ -198,7 +201,8 @@ static double augment_error(const zc_cifar *c, const zc_cifar_sample *s, const f
     for (int ch = 0; ch < 3; ch++)
         for (int y = 0; y < h; y++)
             for (int xx = 0; xx < w; xx++) {
-                double want = (padded[(ch * ph + y0 + y) * pw + x0 + xx] / 255.0 - mean[ch]) / std[ch];
+                double want =
+                    (padded[(ch * ph + y0 + y) * pw + x0 + xx] / 255.0 - mean[ch]) / std[ch];
                 worst = fmax(worst, fabs(want - x_image[(ch * h + y) * w + xx]));
             }
     free(padded);
@@ -244,9 +248,11 @@ static void test_batch_random(const char *dataset) {
     }
     int order_errors = 0;
     for (int i = 0; i < batch; i++) {
-        int cy = (int)zc_rng_below(&replay, 2 * pad + 1), cx = (int)zc_rng_below(&replay, 2 * pad + 1);
+        int cy = (int)zc_rng_below(&replay, 2 * pad + 1),
+            cx = (int)zc_rng_below(&replay, 2 * pad + 1);
         int flip = (int)zc_rng_below(&replay, 2);
-        if (s1[i].index != perm[i] || s1[i].crop_y != cy || s1[i].crop_x != cx || s1[i].flip != flip)
+        if (s1[i].index != perm[i] || s1[i].crop_y != cy || s1[i].crop_x != cx ||
+            s1[i].flip != flip)
             order_errors++;
     }
     CHECK(order_errors == 0);
@@ -259,7 +265,8 @@ static void test_batch_random(const char *dataset) {
         zc_rng r = zc_rng_stream(100 + rep, ZC_STREAM_DATA_BATCH, 0);
         CHECK(zc_cifar_batch_ex(&c, batch, &r, 1, x1, l1, s1, err, sizeof err) == 0);
         for (int i = 0; i < batch; i++) {
-            if (s1[i].crop_y < 0 || s1[i].crop_y > 2 * pad || s1[i].crop_x < 0 || s1[i].crop_x > 2 * pad) {
+            if (s1[i].crop_y < 0 || s1[i].crop_y > 2 * pad || s1[i].crop_x < 0 ||
+                s1[i].crop_x > 2 * pad) {
                 range_errors++;
                 continue;
             }
@@ -321,7 +328,8 @@ static void test_cifar_errors(void) {
     tmp_path(path, sizeof path, "cifar10/test.bin");
     write_file(path, raw, 3073 * 3 + 100);
     CHECK(zc_cifar_load(g_tmp_dir, "cifar10", "test", &c, err, sizeof err) == -1);
-    CHECK_MSG(strstr(err, path) && strstr(err, "9319 bytes is not a multiple of 3073"), "got '%s'", err);
+    CHECK_MSG(strstr(err, path) && strstr(err, "9319 bytes is not a multiple of 3073"), "got '%s'",
+              err);
     CHECK(c.pixels == NULL && c.n == 0);
     /* A whole-record copy loads. */
     write_file(path, raw, 3073 * 3);
@@ -361,8 +369,10 @@ static void test_cifar_errors(void) {
     CHECK(zc_cifar_load(missing, "cifar100", "test", &c, err, sizeof err) == -1);
     CHECK_MSG(strstr(err, missing) && strstr(err, "cifar100/test.bin"), "got '%s'", err);
     /* Unknown names. */
-    CHECK(zc_cifar_load(g_data_dir, "svhn", "test", &c, err, sizeof err) == -1 && strstr(err, "svhn"));
-    CHECK(zc_cifar_load(g_data_dir, "cifar10", "valid", &c, err, sizeof err) == -1 && strstr(err, "valid"));
+    CHECK(zc_cifar_load(g_data_dir, "svhn", "test", &c, err, sizeof err) == -1 &&
+          strstr(err, "svhn"));
+    CHECK(zc_cifar_load(g_data_dir, "cifar10", "valid", &c, err, sizeof err) == -1 &&
+          strstr(err, "valid"));
 }
 
 /* ---- benchmark tables ---------------------------------------------------- */
@@ -380,7 +390,8 @@ static void cross_check_csv(const zc_bench_table *t) {
         if (row < 0) continue;
         char *save = NULL;
         char *idx = strtok_r(line, ",", &save), *arch = strtok_r(NULL, ",", &save);
-        if (!idx || !arch || atoi(idx) != t->arch_index[row] || zc_bench_table_find(t, arch) != row) {
+        if (!idx || !arch || atoi(idx) != t->arch_index[row] ||
+            zc_bench_table_find(t, arch) != row) {
             errors++;
             continue;
         }
@@ -402,8 +413,8 @@ static void test_tables(void) {
     int index_errors = 0;
     for (int r = 0; r < t.n_rows; r++) index_errors += t.arch_index[r] != r;
     CHECK(index_errors == 0);
-    const char *arch1 =
-        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+    const char *arch1 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_"
+                        "3x3~1|skip_connect~2|";
     CHECK(zc_bench_table_find(&t, arch1) == 1);
     int col = zc_bench_table_column(&t, zc_bench_default_accuracy_column("nb201", "cifar10"));
     CHECK(col == 3);
@@ -426,7 +437,8 @@ static void test_tables(void) {
     double t0 = zc_now();
     int lookup_errors = 0;
     for (int rep = 0; rep < 10; rep++)
-        for (int r = 0; r < t.n_rows; r++) lookup_errors += zc_bench_table_find(&t, t.arch_str[r]) != r;
+        for (int r = 0; r < t.n_rows; r++)
+            lookup_errors += zc_bench_table_find(&t, t.arch_str[r]) != r;
     double dt = zc_now() - t0;
     CHECK(lookup_errors == 0);
     printf("nb201: %.0f lookups/s\n", 10.0 * t.n_rows / fmax(dt, 1e-9));
@@ -457,7 +469,8 @@ static void test_tables(void) {
     /* Default columns. */
     const char *want[2][3] = {{"cifar10valid_valid", "cifar100_test", "imagenet16_test"},
                               {"cifar10_test_acc", "cifar100_test_acc", "imagenet16_120_test_acc"}};
-    const char *spaces[2] = {"nb201", "nats_sss"}, *datasets[3] = {"cifar10", "cifar100", "imagenet16"};
+    const char *spaces[2] = {"nb201", "nats_sss"},
+               *datasets[3] = {"cifar10", "cifar100", "imagenet16"};
     for (int s = 0; s < 2; s++)
         for (int d = 0; d < 3; d++) {
             const char *got = zc_bench_default_accuracy_column(spaces[s], datasets[d]);
@@ -514,7 +527,8 @@ static void test_table_errors(void) {
     CHECK(zc_bench_table_load(g_tmp_dir, "nb201", &t, err, sizeof err) == 0);
     CHECK(t.n_rows == 2 && t.n_cols == 4 && t.arch_index[1] == 7);
     CHECK(zc_bench_table_find(&t, "|b~0|") == 1 && zc_bench_table_find(&t, "|a~0|") == 0);
-    CHECK(t.n_rows == 2 && isnan(zc_bench_table_value(&t, 0, 1)) && zc_bench_table_value(&t, 0, 0) == 1.5);
+    CHECK(t.n_rows == 2 && isnan(zc_bench_table_value(&t, 0, 1)) &&
+          zc_bench_table_value(&t, 0, 0) == 1.5);
     zc_bench_table_free(&t);
     unlink(path);
     rmdir(folder);
