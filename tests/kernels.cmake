@@ -1,0 +1,7 @@
+# tests/kernels.cmake: the CPU reference kernels against direct double loops
+# (test `kernels`); also prints conv timings. OpenBLAS is kept at one thread,
+# as zcevo runs it.
+add_executable(test_kernels ${CMAKE_CURRENT_SOURCE_DIR}/test_kernels.c)
+target_link_libraries(test_kernels PRIVATE zcevo_core)
+add_test(NAME kernels COMMAND test_kernels)
+set_tests_properties(kernels PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 300)
