@@ -1,0 +1,155 @@
+/* task.c: task setup, inputs and architecture selection (see task.h). */
+#include "common/task.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cifar.h"
+#include "common/rng.h"
+#include "common/space.h"
+#include "common/util.h"
+
+int zc_task_setup(zc_task *t, const char *data_dir, const char *space,
+                  const char *dataset, int batch, uint64_t seed,
+                  const char *acc_column, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    const zc_space_info *info = zc_space_find(space);
+    if (!info) {
+        snprintf(err, errlen, "unknown space '%s' (see `zcevo spaces`)", space);
+        return -1;
+    }
+    if (zc_dataset_num_classes(dataset) < 0) {
+        snprintf(err, errlen, "unknown dataset '%s' (cifar10, cifar100, imagenet16)",
+                 dataset);
+        return -1;
+    }
+    if (batch < 1) {
+        snprintf(err, errlen, "batch size must be at least 1 (got %d)", batch);
+        return -1;
+    }
+    snprintf(t->space, sizeof t->space, "%s", space);
+    snprintf(t->dataset, sizeof t->dataset, "%s", dataset);
+    snprintf(t->table_name, sizeof t->table_name, "%s", info->table);
+    t->batch = batch;
+    t->seed = seed;
+    t->num_classes = zc_dataset_num_classes(dataset);
+    t->image_hw = zc_dataset_image_size(dataset);
+    if (zc_bench_table_load(data_dir, info->table, &t->table, err, errlen) != 0) return -1;
+    if (!acc_column) acc_column = zc_bench_default_accuracy_column(info->table, dataset);
+    t->acc_col = acc_column ? zc_bench_table_column(&t->table, acc_column) : -1;
+    if (t->acc_col < 0) {
+        snprintf(err, errlen, "accuracy column '%s' is not in '%s'",
+                 acc_column ? acc_column : "(none)", t->table.path);
+        zc_task_free(t);
+        return -1;
+    }
+    snprintf(t->acc_column, sizeof t->acc_column, "%s", acc_column);
+
+    zc_cifar images;
+    if (zc_cifar_load(data_dir, dataset, "train", &images, err, errlen) != 0) {
+        zc_task_free(t);
+        return -1;
+    }
+    snprintf(t->image_source, sizeof t->image_source, "%.190s", images.source);
+    size_t n = (size_t)batch * 3 * t->image_hw * t->image_hw;
+    for (int i = 0; i < 3; i++) t->inputs[i] = zc_malloc(sizeof(float) * n);
+    t->labels = zc_malloc(sizeof(int) * (size_t)batch);
+    zc_rng rng = zc_rng_stream(seed, ZC_STREAM_DATA_BATCH, 0);
+    int rc = zc_cifar_batch(&images, batch, &rng, 1, t->inputs[0], t->labels, err, errlen);
+    zc_cifar_free(&images);
+    if (rc != 0) {
+        zc_task_free(t);
+        return -1;
+    }
+    zc_rng noise = zc_rng_stream(seed, ZC_STREAM_NOISE, 0);
+    zc_rng_fill_normal(&noise, t->inputs[1], (long)n, 0.0, 1.0);
+    zc_rng pert = zc_rng_stream(seed, ZC_STREAM_NOISE, 1);
+    for (size_t i = 0; i < n; i++)
+        t->inputs[2][i] = t->inputs[0][i] + (float)(0.1 * zc_rng_normal(&pert));
+    return 0;
+}
+
+void zc_task_free(zc_task *t) {
+    zc_bench_table_free(&t->table);
+    for (int i = 0; i < 3; i++) free(t->inputs[i]);
+    free(t->labels);
+    memset(t, 0, sizeof *t);
+}
+
+int zc_task_resolve_arch(const zc_task *t, const char *text, int *row, char *err,
+                         size_t errlen) {
+    char *end;
+    long idx = strtol(text, &end, 10);
+    if (*text && !*end) {
+        for (int r = 0; r < t->table.n_rows; r++)
+            if (t->table.arch_index[r] == idx) {
+                *row = r;
+                return 0;
+            }
+        snprintf(err, errlen, "architecture index %ld is not in '%s' (0..%d)", idx,
+                 t->table.path, t->table.n_rows - 1);
+        return -1;
+    }
+    zc_net *net = zc_space_build(t->space, text, 1, t->num_classes, t->image_hw, err, errlen);
+    if (!net) return -1;
+    zc_net_free(net);
+    int r = zc_bench_table_find(&t->table, text);
+    if (r < 0) {
+        snprintf(err, errlen, "architecture '%s' is not in '%s'", text, t->table.path);
+        return -1;
+    }
+    *row = r;
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int zc_task_sample_rows(const zc_task *t, int n, uint64_t seed, int *rows_out) {
+    int total = t->table.n_rows;
+    for (int i = 0; i < total; i++) rows_out[i] = i;
+    if (n < 0 || n >= total) return total;
+    zc_rng rng = zc_rng_stream(seed, ZC_STREAM_ARCH_SAMPLE, 0);
+    for (int i = 0; i < n; i++) {
+        int j = i + (int)zc_rng_below(&rng, (uint64_t)(total - i));
+        int tmp = rows_out[i];
+        rows_out[i] = rows_out[j];
+        rows_out[j] = tmp;
+    }
+    qsort(rows_out, (size_t)n, sizeof(int), cmp_int);
+    return n;
+}
+
+void zc_task_identity(const zc_task *t, int row, zc_arch_stats *a) {
+    a->arch_index = t->table.arch_index[row];
+    free(a->arch_str);
+    a->arch_str = zc_strdup(t->table.arch_str[row]);
+    a->accuracy = zc_bench_table_value(&t->table, row, t->acc_col);
+    a->n_acc = ZC_MIN(t->table.n_cols, ZC_MAX_ACC_COLUMNS);
+    for (int c = 0; c < a->n_acc; c++) {
+        snprintf(a->acc_name[c], sizeof a->acc_name[c], "%s", t->table.col_name[c]);
+        a->acc[c] = zc_bench_table_value(&t->table, row, c);
+    }
+}
+
+void zc_task_stats_config(const zc_task *t, zc_terminal_mask mask, int store_params,
+                          zc_stats_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->space, sizeof cfg->space, "%s", t->space);
+    snprintf(cfg->dataset, sizeof cfg->dataset, "%s", t->dataset);
+    cfg->batch = t->batch;
+    cfg->seed = t->seed;
+    cfg->terminals = mask;
+    cfg->store_params = store_params;
+    cfg->num_classes = t->num_classes;
+    cfg->image_h = cfg->image_w = t->image_hw;
+    snprintf(cfg->accuracy_column, sizeof cfg->accuracy_column, "%s", t->acc_column);
+    snprintf(cfg->image_source, sizeof cfg->image_source, "%s", t->image_source);
+}
+
+zc_net *zc_task_build(const zc_task *t, int row, char *err, size_t errlen) {
+    return zc_space_build(t->space, t->table.arch_str[row], t->batch, t->num_classes,
+                          t->image_hw, err, errlen);
+}

@@ -1,0 +1,260 @@
+/* cmd_stats.c: `zcevo stats` (compute EZNAS statistics of architectures
+ * into an HDF5 cache) and `zcevo spaces` (list the design spaces). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/args.h"
+#include "common/space.h"
+#include "common/stats_compute.h"
+#include "common/stats_h5.h"
+#include "common/task.h"
+#include "common/util.h"
+#include "master/commands.h"
+#include "worker/stats_job.h"
+
+static void stats_help(void) {
+    printf(
+        "usage: zcevo stats [options]\n\n"
+        "Compute the 22 EZNAS per-layer statistics (7 tensors x 3 passes + the conv\n"
+        "weight, for every ReLU-Conv-BN block) of architectures of a design space on\n"
+        "real images, into one HDF5 file (schema: docs/stats_schema.md).\n\n"
+        "  --data DIR          benchmark data folder (else $ZCEVO_DATA, else ../shared/data)\n"
+        "  --space S           nb201 | nats_sss (default nb201; see zcevo spaces)\n"
+        "  --dataset D         cifar10 | cifar100 | imagenet16 (default cifar10).\n"
+        "                      imagenet16: there are no ImageNet16-120 images here; CIFAR-100\n"
+        "                      train images resized 32x32->16x16 stand in (recorded in the\n"
+        "                      file's image_source attribute), with 120 classes\n"
+        "  --archs N|all       a seeded random sample of N architectures (default 10)\n"
+        "  --arch A            an architecture by index or string (repeatable; replaces --archs)\n"
+        "  --arch-file F       architectures, one index or string per line\n"
+        "  --batch B           minibatch size (default 1, as the EZNAS evolution stores)\n"
+        "  --seed S            seed of images, noise, parameters and the sample (default 1)\n"
+        "  --terminals LIST    comma-separated terminal names or 'all' (default all)\n"
+        "  --acc-column NAME   accuracy column of the table (default: nb201 cifar10 ->\n"
+        "                      cifar10valid_valid; otherwise the dataset's test column)\n"
+        "  --out FILE.h5       output (default stats_<space>_<dataset>_b<batch>.h5). Re-running\n"
+        "                      with the same file skips complete architectures; the file is\n"
+        "                      written as FILE.h5.partial and renamed when complete\n"
+        "  --store-params      also store every initial parameter (PyTorch state_dict names)\n"
+        "  --threads T         architectures computed at once (default: number of cores)\n"
+        "  --quiet             no progress lines\n");
+}
+
+/* Collects --arch values. */
+typedef struct {
+    int n, cap;
+    char **items;
+} string_list;
+
+static void list_push(string_list *l, const char *s) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->items = zc_realloc(l->items, sizeof(char *) * (size_t)l->cap);
+    }
+    l->items[l->n++] = zc_strdup(s);
+}
+
+static void list_free(string_list *l) {
+    for (int i = 0; i < l->n; i++) free(l->items[i]);
+    free(l->items);
+}
+
+static void read_arch_file(const char *path, string_list *l) {
+    FILE *f = fopen(path, "r");
+    if (!f) zc_die("cannot read architecture file '%s'", path);
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s || *s == '#') continue;
+        list_push(l, s);
+    }
+    fclose(f);
+    if (l->n == 0) zc_die("architecture file '%s' lists no architecture", path);
+}
+
+typedef struct {
+    zc_stats_writer *writer;
+    int store_params;
+} writer_sink;
+
+static int write_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
+                        size_t errlen) {
+    (void)i;
+    writer_sink *w = ctx;
+    zc_named_tensor *params = NULL;
+    int n_params = 0;
+    if (w->store_params) {
+        n_params = net->n_params;
+        params = zc_calloc((size_t)n_params, sizeof *params);
+        for (int p = 0; p < n_params; p++) {
+            params[p].name = net->params[p].name;
+            params[p].tensor.ndim = net->params[p].ndim;
+            for (int d = 0; d < net->params[p].ndim; d++)
+                params[p].tensor.shape[d] = net->params[p].shape[d];
+            params[p].tensor.data = net->params[p].data;
+        }
+    }
+    int rc = zc_stats_writer_put_arch(w->writer, rec, params, n_params, err, errlen);
+    free(params);
+    return rc;
+}
+
+int zc_cmd_stats(int argc, char **argv) {
+    const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *out = NULL;
+    const char *terminals = "all", *acc_column = NULL, *arch_file = NULL;
+    int archs = 10, batch = 1, store_params = 0, quiet = 0;
+    int threads = zc_default_threads();
+    uint64_t seed = 1;
+    string_list arch_list = {0};
+    zc_args a = zc_args_begin("stats", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            stats_help();
+            return ZC_EXIT_OK;
+        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
+        else if (zc_args_opt(&a, "--space")) space = a.value;
+        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
+        else if (zc_args_opt(&a, "--archs"))
+            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 1, 1 << 30);
+        else if (zc_args_opt(&a, "--arch")) list_push(&arch_list, a.value);
+        else if (zc_args_opt(&a, "--arch-file")) arch_file = a.value;
+        else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
+        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--terminals")) terminals = a.value;
+        else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
+        else if (zc_args_opt(&a, "--out")) out = a.value;
+        else if (zc_args_flag(&a, "--store-params")) store_params = 1;
+        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
+        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
+        else zc_args_unknown(&a);
+    }
+    zc_terminal_mask mask;
+    char bad[64], err[1024];
+    if (zc_terminal_parse_list(terminals, &mask, bad) != 0)
+        zc_usage_error("stats", "unknown terminal '%s' in --terminals", bad);
+    if (!zc_space_find(space)) zc_usage_error("stats", "unknown space '%s'", space);
+    if (arch_file) read_arch_file(arch_file, &arch_list);
+
+    char *data_dir = zc_data_dir(data_flag);
+    zc_task task;
+    if (zc_task_setup(&task, data_dir, space, dataset, batch, seed, acc_column, err,
+                      sizeof err) != 0)
+        zc_die("%s", err);
+
+    /* the architectures */
+    int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
+    int n_rows;
+    if (arch_list.n) {
+        n_rows = 0;
+        for (int i = 0; i < arch_list.n; i++) {
+            int row;
+            if (zc_task_resolve_arch(&task, arch_list.items[i], &row, err, sizeof err) != 0)
+                zc_die("%s", err);
+            int dup = 0;
+            for (int j = 0; j < n_rows; j++) dup |= rows[j] == row;
+            if (!dup) rows[n_rows++] = row;
+        }
+    } else {
+        n_rows = zc_task_sample_rows(&task, archs, seed, rows);
+    }
+
+    char default_out[256];
+    if (!out) {
+        snprintf(default_out, sizeof default_out, "stats_%s_%s_b%d.h5", space, dataset, batch);
+        out = default_out;
+    }
+    zc_stats_config cfg;
+    zc_task_stats_config(&task, mask, store_params, &cfg);
+    zc_stats_writer *writer = zc_stats_writer_open(out, &cfg, err, sizeof err);
+    if (!writer) zc_die("%s", err);
+    if (zc_stats_writer_put_inputs(writer, task.inputs[0], task.inputs[1], task.inputs[2],
+                                   task.labels, err, sizeof err) != 0) {
+        zc_stats_writer_abandon(writer);
+        zc_die("%s", err);
+    }
+
+    /* skip complete architectures; estimate the size of the rest exactly */
+    int todo = 0, skipped = 0;
+    double bytes = 0, peak = 0;
+    for (int i = 0; i < n_rows; i++) {
+        if (zc_stats_writer_is_complete(writer, task.table.arch_index[rows[i]])) {
+            skipped++;
+            continue;
+        }
+        zc_net *net = zc_task_build(&task, rows[i], err, sizeof err);
+        if (!net) {
+            zc_stats_writer_abandon(writer);
+            zc_die("%s", err);
+        }
+        bytes += (double)zc_stats_bytes_for_net(net, mask);
+        if (store_params) bytes += 4.0 * (double)zc_net_param_count(net);
+        double m = (double)zc_net_memory_bytes(net);
+        if (m > peak) peak = m;
+        zc_net_free(net);
+        rows[todo++] = rows[i];
+    }
+    char b1[32], b2[32];
+    if (!quiet) {
+        fprintf(stderr,
+                "stats: %s/%s, batch %d, seed %llu, %d architectures to compute (%d already "
+                "complete), %s, accuracy column %s\n",
+                space, dataset, batch, (unsigned long long)seed, todo, skipped,
+                task.image_source, task.acc_column);
+        fprintf(stderr,
+                "stats: expected cache size %s of tensors in '%s'; working memory about %s "
+                "per thread, %d threads\n",
+                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2), threads);
+    }
+
+    writer_sink sink = {writer, store_params};
+    zc_stats_job job = {.task = &task, .mask = mask, .n_rows = todo, .rows = rows,
+                        .threads = threads, .progress = !quiet, .label = "stats",
+                        .sink = write_record, .sink_ctx = &sink};
+    double t0 = zc_now();
+    if (zc_stats_job_run(&job, err, sizeof err) != 0) {
+        zc_stats_writer_abandon(writer);
+        zc_die("%s", err);
+    }
+    double seconds = zc_now() - t0;
+    if (zc_stats_writer_finish(writer, err, sizeof err) != 0) zc_die("%s", err);
+    if (!quiet)
+        fprintf(stderr, "stats: wrote %d architectures to '%s' in %.2f s (%.2f arch/s)\n",
+                todo, out, seconds, todo / (seconds > 0 ? seconds : 1e-9));
+    zc_task_free(&task);
+    list_free(&arch_list);
+    free(rows);
+    free(data_dir);
+    return ZC_EXIT_OK;
+}
+
+int zc_cmd_spaces(int argc, char **argv) {
+    const char *data_flag = NULL;
+    zc_args a = zc_args_begin("spaces", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help")) {
+            printf("usage: zcevo spaces [--data DIR]\n\nList the design spaces, their number "
+                   "of architectures and where their accuracies come from.\n");
+            return ZC_EXIT_OK;
+        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
+        else zc_args_unknown(&a);
+    }
+    char *data_dir = zc_data_dir(data_flag);
+    int n;
+    const zc_space_info *spaces = zc_space_list(&n);
+    printf("%-12s %8s  %s\n", "space", "archs", "description");
+    for (int i = 0; i < n; i++) {
+        zc_bench_table t;
+        char err[512];
+        int rows = -1;
+        if (zc_bench_table_load(data_dir, spaces[i].table, &t, err, sizeof err) == 0) {
+            rows = t.n_rows;
+            zc_bench_table_free(&t);
+        }
+        printf("%-12s %8d  %s\n", spaces[i].name, rows, spaces[i].description);
+    }
+    free(data_dir);
+    return ZC_EXIT_OK;
+}
