@@ -57,9 +57,17 @@ int zc_op_lookup(const char *name);
 /* zc_op_is_commutative: 1 when op(a,b) == op(b,a) exactly (add, mul, eq,
  * hamming, cosine). */
 int zc_op_is_commutative(int code);
-/* zc_op_is_elementwise: 1 for unary shape-preserving ops and broadcasting
- * binary ops (fusable into a chain). */
+/* zc_op_is_elementwise: 1 for pointwise ops, fusable into a chain: the
+ * unary shape-preserving ops except normalize, softmax and add_noise (which
+ * need the whole tensor or a random stream), and the broadcasting binary ops
+ * add, sub, mul, lt, gt, eq. 0 for anything else (terminals included). */
 int zc_op_is_elementwise(int code);
+/* zc_op_is_reduction: 1 for ops whose result is always 0-d (frobenius, mean,
+ * mean_abs, numel, hamming, kl_div, cosine). */
+int zc_op_is_reduction(int code);
+/* zc_op_is_optional: 1 for primitives left out of the default set
+ * (add_noise: random, needs an rng in the evaluator). */
+int zc_op_is_optional(int code);
 
 /* ---- text ---------------------------------------------------------------- */
 
