@@ -491,13 +491,15 @@ static void backward_layer(zc_net *net, zc_layer *L) {
     }
 }
 
-void zc_net_backward(zc_net *net) {
+void zc_net_backward(zc_net *net) { zc_net_backward_seeded(net, NULL); }
+
+void zc_net_backward_seeded(zc_net *net, const float *dout) {
     ZC_ASSERT(net->allocated && net->output >= 0);
     memset(net->grad_set, 0, (size_t)net->n_values);
     for (int p = 0; p < net->n_params; p++)
         memset(net->params[p].grad, 0, sizeof(float) * net->params[p].numel);
     long nout = (long)zc_net_value_numel(net, net->output);
-    for (long i = 0; i < nout; i++) net->grad[net->output][i] = 1.0f;
+    for (long i = 0; i < nout; i++) net->grad[net->output][i] = dout ? dout[i] : 1.0f;
     net->grad_set[net->output] = 1;
     for (int l = net->n_layers - 1; l >= 0; l--) {
         zc_layer *L = &net->layers[l];

@@ -147,6 +147,10 @@ void zc_net_forward(zc_net *net, const float *x);
  * valid where grad_set) and parameter (param.grad, always written). */
 void zc_net_backward(zc_net *net);
 
+/* zc_net_backward_seeded: as zc_net_backward but with d(loss)/d(output) =
+ * dout (numel of the output value floats), e.g. a cross-entropy gradient. */
+void zc_net_backward_seeded(zc_net *net, const float *dout);
+
 /* zc_net_value_numel: elements of value v. */
 static inline int64_t zc_net_value_numel(const zc_net *net, int v) {
     const zc_vshape *s = &net->vshape[v];
