@@ -46,10 +46,20 @@ static int conv_is_pointwise(const zc_conv_desc *d) {
            d->pad_h == 0 && d->pad_w == 0;
 }
 
-size_t zc_conv_workspace_floats(const zc_conv_desc *d) {
-    if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
+/* Floats of one image-and-group im2col buffer (0 when not needed). */
+static size_t conv_col_floats(const zc_conv_desc *d) {
+    if (conv_is_pointwise(d)) return 0;
     return (size_t)(d->c / d->groups) * (size_t)d->r * (size_t)d->s *
            (size_t)d->p * (size_t)d->q;
+}
+
+/* Workspace layout (general path): [im2col buffer][dw^T accumulator of
+ * k * (c/g) * r * s floats, used by backward-filter]. The depthwise path
+ * needs none. */
+size_t zc_conv_workspace_floats(const zc_conv_desc *d) {
+    if (conv_is_depthwise(d)) return 0;
+    return conv_col_floats(d) +
+           (size_t)d->k * (size_t)(d->c / d->groups) * (size_t)d->r * (size_t)d->s;
 }
 
 /* Output columns q in [*q_lo, *q_hi) read input column q*stride + offset
@@ -317,19 +327,28 @@ void zc_conv2d_backward_filter(const zc_conv_desc *d, const float *x,
     const int PQ = d->p * d->q, HW = d->h * d->w;
     const int inner = cpg * d->r * d->s;
     const int pointwise = conv_is_pointwise(d);
+    /* Accumulate dw^T (inner, kpg) per group: col dy^T runs markedly faster
+     * in OpenBLAS than dy col^T when kpg is small (16 channels). */
+    float *dwt = workspace + conv_col_floats(d);
     for (int ni = 0; ni < d->n; ni++) {
         for (int g = 0; g < G; g++) {
             const float *xg = x + ((size_t)ni * d->c + (size_t)g * cpg) * HW;
             const float *dyg = dy + ((size_t)ni * d->k + (size_t)g * kpg) * PQ;
-            float *dwg = dw + (size_t)g * kpg * inner;
+            float *dwtg = dwt + (size_t)g * kpg * inner;
             const float *col = xg;
             if (!pointwise) {
                 im2col(d, cpg, xg, workspace);
                 col = workspace;
             }
-            /* dw_g (kpg, inner) (+)= dy_g (kpg, PQ) col^T (PQ, inner) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kpg, inner, PQ,
-                        1.0f, dyg, PQ, col, PQ, ni == 0 ? 0.0f : 1.0f, dwg, inner);
+            /* dw_g^T (inner, kpg) (+)= col (inner, PQ) dy_g^T (PQ, kpg) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, inner, kpg, PQ, 1.0f,
+                        col, PQ, dyg, PQ, ni == 0 ? 0.0f : 1.0f, dwtg, kpg);
         }
+    }
+    for (int g = 0; g < G; g++) {
+        const float *restrict src = dwt + (size_t)g * kpg * inner;
+        float *restrict dst = dw + (size_t)g * kpg * inner;
+        for (int i = 0; i < inner; i++)
+            for (int kk = 0; kk < kpg; kk++) dst[(size_t)kk * inner + i] = src[(size_t)i * kpg + kk];
     }
 }

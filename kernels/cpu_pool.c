@@ -56,6 +56,29 @@ static float avg_divisor(const zc_pool_desc *d, int rows, int qi) {
     return (float)(rows * (hi - lo));
 }
 
+/* dst[qi] = src[qi] / divisor(qi) for qi in [q0, q1): columns whose window
+ * lies inside the image share one divisor (a vectorised loop); only the
+ * edge columns compute their own. */
+static void divide_row(const zc_pool_desc *d, int rows, const float *src, float *dst,
+                       int q0, int q1) {
+    int full_lo = 0, full_hi = d->q;
+    if (!d->count_include_pad) {
+        /* columns whose window [q*sw - pw, q*sw - pw + kw) lies inside [0, w) */
+        valid_cols(-d->pad_w, d->stride_w, d->w, d->q, &full_lo, &full_hi);
+        int hi2, lo2;
+        valid_cols(d->kw - 1 - d->pad_w, d->stride_w, d->w, d->q, &lo2, &hi2);
+        if (hi2 < full_hi) full_hi = hi2;
+        if (full_hi < full_lo) full_hi = full_lo;
+    }
+    if (full_lo < q0) full_lo = q0;
+    if (full_hi > q1) full_hi = q1;
+    if (full_hi < full_lo) full_lo = full_hi = q1;
+    for (int qi = q0; qi < full_lo; qi++) dst[qi] = src[qi] / avg_divisor(d, rows, qi);
+    const float full = d->count_include_pad ? (float)(d->kh * d->kw) : (float)(rows * d->kw);
+    for (int qi = full_lo; qi < full_hi; qi++) dst[qi] = src[qi] / full;
+    for (int qi = full_hi; qi < q1; qi++) dst[qi] = src[qi] / avg_divisor(d, rows, qi);
+}
+
 void zc_avgpool_forward(const zc_pool_desc *d, const float *x, float *y) {
     const int H = d->h, W = d->w, P = d->p, Q = d->q, sw = d->stride_w;
     const long planes = (long)d->n * d->c;
@@ -79,7 +102,7 @@ void zc_avgpool_forward(const zc_pool_desc *d, const float *x, float *y) {
                     }
                 }
             }
-            for (int qi = 0; qi < Q; qi++) out[qi] /= avg_divisor(d, h_hi - h_lo, qi);
+            divide_row(d, h_hi - h_lo, out, out, 0, Q);
         }
     }
 }
@@ -100,9 +123,7 @@ void zc_avgpool_backward(const zc_pool_desc *d, const float *dy, float *dx) {
             window_rows(pi, d->stride_h, d->pad_h, d->kh, H, &h_lo, &h_hi);
             for (int q0 = 0; q0 < Q; q0 += ZC_POOL_ROW) {
                 int q1 = q0 + ZC_POOL_ROW < Q ? q0 + ZC_POOL_ROW : Q;
-                for (int qi = q0; qi < q1; qi++)
-                    scaled[qi - q0] =
-                        gc[(size_t)pi * Q + qi] / avg_divisor(d, h_hi - h_lo, qi);
+                divide_row(d, h_hi - h_lo, gc + (size_t)pi * Q, scaled - q0, q0, q1);
                 for (int ih = h_lo; ih < h_hi; ih++) {
                     float *restrict dst = xc + (size_t)ih * W;
                     for (int si = 0; si < d->kw; si++) {

@@ -18,17 +18,20 @@ static float *random_buffer(long count) {
     return p;
 }
 
-/* Time fn(ctx) for at least min_seconds; returns seconds per call. */
+/* Time fn(ctx) in batches for about min_seconds; returns the fastest
+ * batch's seconds per call (robust against a loaded machine). */
 static double time_call(void (*fn)(void *), void *ctx, double min_seconds) {
     fn(ctx);
-    int reps = 0;
-    double t0 = zc_now(), t;
-    do {
-        fn(ctx);
-        reps++;
-        t = zc_now() - t0;
-    } while (t < min_seconds);
-    return t / reps;
+    double t0 = zc_now(), best = 1e30;
+    int batch = 1;
+    while (zc_now() - t0 < min_seconds) {
+        double t1 = zc_now();
+        for (int i = 0; i < batch; i++) fn(ctx);
+        double per_call = (zc_now() - t1) / batch;
+        if (per_call < best) best = per_call;
+        if (per_call * batch < 0.01) batch *= 2;
+    }
+    return best;
 }
 
 typedef struct {

@@ -5,3 +5,7 @@ add_executable(test_kernels ${CMAKE_CURRENT_SOURCE_DIR}/test_kernels.c)
 target_link_libraries(test_kernels PRIVATE zcevo_core)
 add_test(NAME kernels COMMAND test_kernels)
 set_tests_properties(kernels PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIMEOUT 300)
+
+# Kernel timings on NAS-Bench-201 shapes (not a test): build/bench_kernels.
+add_executable(bench_kernels ${CMAKE_SOURCE_DIR}/scripts/bench_kernels.c)
+target_link_libraries(bench_kernels PRIVATE zcevo_core)
