@@ -82,6 +82,7 @@ static int gen_half_and_half(const primitive_set *ps, zc_rng *rng, int min_depth
     int grow = zc_rng_below(rng, 2) == 0;
     int height = min_depth + (int)zc_rng_below(rng, (uint64_t)(max_depth - min_depth + 1));
     int len = 0;
+    memset(out, 0, sizeof(*out));
     if (gen_node(ps, rng, grow, min_depth, height, 0, out->code, &len, cap)) return -1;
     out->len = (uint16_t)len;
     return 0;
@@ -115,6 +116,7 @@ static int splice(const zc_program *host, int start, int end, const uint8_t *don
     int head = start, mid = dend - dstart + 1, tail = host->len - 1 - end;
     if (head + mid + tail > max_len) return -1;
     zc_program result;
+    memset(&result, 0, sizeof(result));
     memcpy(result.code, host->code, (size_t)head);
     memcpy(result.code + head, donor + dstart, (size_t)mid);
     memcpy(result.code + head + mid, host->code + end + 1, (size_t)tail);
@@ -596,7 +598,7 @@ static int fill_valid(generation_work *w, int fresh, int need, zc_program *out, 
         }
         for (int i = 0; i < m; i++) {
             if (w->cand_ok[i] == 2) {
-                double index;
+                double index = 0;
                 cache_find(&round_index, w->cand_hash[i], &index);
                 w->cand_ok[i] = w->check_ok[(int)index] ? 1 : 0;
             }
@@ -786,7 +788,9 @@ int zc_gp_generation(zc_gp_state *s, const zc_fitness_fn *fn, zc_gp_stats *stats
         int kept = 0;
         for (int j = 0; j < n_next; j++) {
             int is_elite = 0;
-            for (int e = 0; e < n_elite; e++) is_elite |= elite_hash[e] == next_hash[j];
+            for (int e = 0; e < n_elite; e++)
+                is_elite |= elite_hash[e] == next_hash[j] ||
+                            (cfg->dedup == ZC_GP_DEDUP_FITNESS && elite_fit[e] == next_fit[j]);
             if (is_elite) continue;
             next[kept] = next[j];
             next_fit[kept] = next_fit[j];

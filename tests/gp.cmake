@@ -10,3 +10,7 @@ target_link_libraries(test_correlation PRIVATE zcevo_core)
 add_test(NAME correlation
          COMMAND test_correlation ${CMAKE_CURRENT_BINARY_DIR}/correlation_fixtures.txt)
 set_tests_properties(correlation PROPERTIES FIXTURES_REQUIRED correlation_data)
+
+add_executable(test_gp test_gp.c)
+target_link_libraries(test_gp PRIVATE zcevo_app)
+add_test(NAME gp COMMAND test_gp)
