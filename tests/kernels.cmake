@@ -9,3 +9,14 @@ set_tests_properties(kernels PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1" TIM
 # Kernel timings on NAS-Bench-201 shapes (not a test): build/bench_kernels.
 add_executable(bench_kernels ${CMAKE_SOURCE_DIR}/scripts/bench_kernels.c)
 target_link_libraries(bench_kernels PRIVATE zcevo_core)
+
+# kernels_torch: conv / pooling / batch norm against PyTorch outputs written
+# at test time by gen_kernel_fixtures.py.
+add_test(NAME kernels_torch_fixtures
+         COMMAND ${ZCEVO_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/gen_kernel_fixtures.py
+                 ${CMAKE_CURRENT_BINARY_DIR}/kernel_fixtures.bin)
+set_tests_properties(kernels_torch_fixtures PROPERTIES FIXTURES_SETUP kernel_fixtures)
+add_test(NAME kernels_torch
+         COMMAND test_kernels ${CMAKE_CURRENT_BINARY_DIR}/kernel_fixtures.bin)
+set_tests_properties(kernels_torch PROPERTIES FIXTURES_REQUIRED kernel_fixtures
+                     ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

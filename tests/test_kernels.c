@@ -7,13 +7,17 @@
  * data-movement kernels. Outputs are pre-filled with NaN to catch kernels
  * that do not overwrite, and the conv workspace carries a guard zone to
  * catch writes beyond zc_conv_workspace_floats. Ends with a timing line for
- * a 3x3 16->16 convolution on 16x32x32 (fwd + bwd-data + bwd-filter). */
+ * a 3x3 16->16 convolution on 16x32x32 (fwd + bwd-data + bwd-filter).
+ * Given a fixture file from tests/gen_kernel_fixtures.py (test
+ * kernels_torch), it instead compares conv, pooling and batch norm with
+ * PyTorch's outputs. */
 #include "common/rng.h"
 #include "common/util.h"
 #include "kernels/cpu_kernels.h"
 #include "tests/test_util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CONV_TOL 1e-5
@@ -641,6 +645,118 @@ static void test_pad_concat(void) {
     free(y);
 }
 
+/* ---- PyTorch fixtures (tests/gen_kernel_fixtures.py) ------------------------ */
+
+/* Read one int32-counted float array; dies with a clear line on a short or
+ * mismatched file. */
+static float *read_array(FILE *f, const char *path, long expected) {
+    int32_t count;
+    if (fread(&count, sizeof count, 1, f) != 1)
+        zc_die("%s: truncated kernel fixture file", path);
+    if (count != expected)
+        zc_die("%s: fixture array has %d floats, expected %ld", path, (int)count, expected);
+    float *a = zc_malloc(sizeof(float) * (size_t)(count > 0 ? count : 1));
+    if (fread(a, sizeof(float), (size_t)count, f) != (size_t)count)
+        zc_die("%s: truncated kernel fixture file", path);
+    return a;
+}
+
+static void torch_conv_case(FILE *f, const char *path, const int32_t *pr) {
+    zc_conv_desc d;
+    int rc = zc_conv_desc_make(&d, pr[0], pr[1], pr[2], pr[3], pr[4], pr[5], pr[6], pr[7],
+                               pr[8], pr[9], pr[10], pr[11], pr[12], pr[13]);
+    CHECK(rc == 0);
+    if (rc) zc_die("%s: invalid conv fixture shape", path);
+    long nx = (long)d.n * d.c * d.h * d.w, ny = (long)d.n * d.k * d.p * d.q;
+    long nw = (long)d.k * (d.c / d.groups) * d.r * d.s;
+    float *x = read_array(f, path, nx), *w = read_array(f, path, nw);
+    float *dy = read_array(f, path, ny), *ty = read_array(f, path, ny);
+    float *tdx = read_array(f, path, nx), *tdw = read_array(f, path, nw);
+    float *ws = zc_malloc(sizeof(float) * (zc_conv_workspace_floats(&d) + 1));
+    float *y = alloc_nan(ny), *dx = alloc_nan(nx), *dw = alloc_nan(nw);
+    zc_conv2d_forward(&d, x, w, y, ws);
+    zc_conv2d_backward_data(&d, dy, w, dx, ws);
+    zc_conv2d_backward_filter(&d, x, dy, dw, ws);
+    double e1 = rel_error(y, ty, ny), e2 = rel_error(dx, tdx, nx), e3 = rel_error(dw, tdw, nw);
+    CHECK_MSG(e1 < CONV_TOL && e2 < CONV_TOL && e3 < CONV_TOL,
+              "conv vs torch (c%d k%d %dx%d g%d): %.3g %.3g %.3g", d.c, d.k, d.r, d.s,
+              d.groups, e1, e2, e3);
+    free(x); free(w); free(dy); free(ty); free(tdx); free(tdw); free(ws); free(y);
+    free(dx); free(dw);
+}
+
+static void torch_pool_case(FILE *f, const char *path, const int32_t *pr) {
+    zc_pool_desc d;
+    int rc = zc_pool_desc_make(&d, pr[0], pr[1], pr[2], pr[3], pr[4], pr[5], pr[6], pr[7],
+                               pr[8], pr[9], pr[10]);
+    CHECK(rc == 0);
+    if (rc) zc_die("%s: invalid pool fixture shape", path);
+    long nx = (long)d.n * d.c * d.h * d.w, ny = (long)d.n * d.c * d.p * d.q;
+    float *x = read_array(f, path, nx), *dy = read_array(f, path, ny);
+    float *tya = read_array(f, path, ny), *tdxa = read_array(f, path, nx);
+    float *tym = read_array(f, path, ny), *tidx = read_array(f, path, ny);
+    float *tdxm = read_array(f, path, nx);
+    float *ya = alloc_nan(ny), *dxa = alloc_nan(nx), *ym = alloc_nan(ny), *dxm = alloc_nan(nx);
+    int *idx = zc_malloc(sizeof(int) * ny);
+    zc_avgpool_forward(&d, x, ya);
+    zc_avgpool_backward(&d, dy, dxa);
+    zc_maxpool_forward(&d, x, ym, idx);
+    zc_maxpool_backward(&d, dy, idx, dxm);
+    int idx_ok = 1;
+    for (long i = 0; i < ny; i++) idx_ok &= idx[i] == (int)tidx[i];
+    double e1 = rel_error(ya, tya, ny), e2 = rel_error(dxa, tdxa, nx),
+           e3 = rel_error(ym, tym, ny), e4 = rel_error(dxm, tdxm, nx);
+    CHECK_MSG(e1 < 1e-6 && e2 < 1e-6 && e3 == 0 && e4 < 1e-6 && idx_ok,
+              "pool vs torch (k%dx%d s%d p%d incl%d): avg %.3g %.3g max %.3g %.3g idx %d",
+              d.kh, d.kw, d.stride_h, d.pad_h, d.count_include_pad, e1, e2, e3, e4, idx_ok);
+    free(x); free(dy); free(tya); free(tdxa); free(tym); free(tidx); free(tdxm); free(ya);
+    free(dxa); free(ym); free(dxm); free(idx);
+}
+
+static void torch_bn_case(FILE *f, const char *path, const int32_t *pr) {
+    int n = pr[0], c = pr[1], hw = pr[2];
+    long cnt = (long)n * c * hw;
+    float *x = read_array(f, path, cnt), *g = read_array(f, path, c);
+    float *b = read_array(f, path, c), *dy = read_array(f, path, cnt);
+    float *ty = read_array(f, path, cnt), *tdx = read_array(f, path, cnt);
+    float *tdg = read_array(f, path, c), *tdb = read_array(f, path, c);
+    float *y = alloc_nan(cnt), *dx = alloc_nan(cnt), *mean = alloc_nan(c), *inv = alloc_nan(c);
+    float *dg = alloc_nan(c), *db = alloc_nan(c);
+    zc_bn_train_forward(n, c, hw, x, g, b, 1e-5f, y, mean, inv);
+    zc_bn_train_backward(n, c, hw, x, dy, g, mean, inv, dx, dg, db);
+    double e1 = rel_error(y, ty, cnt), e2 = rel_error(dx, tdx, cnt),
+           e3 = rel_error(dg, tdg, c), e4 = rel_error(db, tdb, c);
+    CHECK_MSG(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5 && e4 < 1e-5,
+              "bn vs torch (n%d c%d hw%d): %.3g %.3g %.3g %.3g", n, c, hw, e1, e2, e3, e4);
+    free(x); free(g); free(b); free(dy); free(ty); free(tdx); free(tdg); free(tdb); free(y);
+    free(dx); free(mean); free(inv); free(dg); free(db);
+}
+
+static void test_torch_fixtures(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) zc_die("%s: cannot open kernel fixture file", path);
+    char magic[4];
+    int32_t cases;
+    if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "ZCKF", 4) != 0 ||
+        fread(&cases, sizeof cases, 1, f) != 1)
+        zc_die("%s: not a kernel fixture file (bad header)", path);
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < cases; i++) {
+        int32_t kind, params[16], arrays;
+        if (fread(&kind, sizeof kind, 1, f) != 1 || fread(params, sizeof params, 1, f) != 1 ||
+            fread(&arrays, sizeof arrays, 1, f) != 1)
+            zc_die("%s: truncated kernel fixture file", path);
+        if (kind == 0) torch_conv_case(f, path, params);
+        else if (kind == 1) torch_pool_case(f, path, params);
+        else if (kind == 2) torch_bn_case(f, path, params);
+        else zc_die("%s: unknown fixture kind %d", path, (int)kind);
+        seen[kind]++;
+    }
+    fclose(f);
+    printf("torch fixtures: %d conv, %d pool, %d bn cases\n", seen[0], seen[1], seen[2]);
+    CHECK(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+}
+
 /* ---- timing ---------------------------------------------------------------- */
 
 static void time_conv(const char *label, int n, int c, int hw, int k, int ks, int stride,
@@ -671,8 +787,14 @@ static void time_conv(const char *label, int n, int c, int hw, int k, int ks, in
     free(x); free(w); free(y); free(dy); free(dx); free(dw); free(ws);
 }
 
-int main(void) {
+/* Without arguments: all direct-loop checks and timings. With a fixture
+ * file (tests/gen_kernel_fixtures.py): only the PyTorch comparisons. */
+int main(int argc, char **argv) {
     zc_rng_seed(&g_rng, 20240607);
+    if (argc > 1) {
+        test_torch_fixtures(argv[1]);
+        TEST_EXIT();
+    }
     test_conv();
     test_bn();
     test_elementwise();
