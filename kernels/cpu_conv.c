@@ -349,6 +349,7 @@ void zc_conv2d_backward_filter(const zc_conv_desc *d, const float *x,
         const float *restrict src = dwt + (size_t)g * kpg * inner;
         float *restrict dst = dw + (size_t)g * kpg * inner;
         for (int i = 0; i < inner; i++)
-            for (int kk = 0; kk < kpg; kk++) dst[(size_t)kk * inner + i] = src[(size_t)i * kpg + kk];
+            for (int kk = 0; kk < kpg; kk++)
+                dst[(size_t)kk * inner + i] = src[(size_t)i * kpg + kk];
     }
 }
