@@ -1,5 +1,6 @@
 /* bench_table.c: CSV loader of the benchmark ground-truth tables and the
- * arch-string hash index (see bench_table.h). */
+ * arch-string hash index (see bench_table.h). Table names it does not know
+ * are passed on to the JSON loader (bench_json.h: NDS and macro spaces). */
 #include "common/bench_table.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bench_json.h"
 #include "common/util.h"
 
 /* ---- spaces ------------------------------------------------------------ */
@@ -38,6 +40,11 @@ static const space_info *find_space(const char *space) {
 
 const char *zc_bench_default_accuracy_column(const char *space, const char *dataset) {
     const space_info *s = find_space(space);
+    if (!s && dataset && zc_bench_json_is_table(space)) {
+        for (int d = 0; d < 3; d++)
+            if (strcmp(k_datasets[d], dataset) == 0) return zc_bench_json_accuracy_column(space);
+        return NULL;
+    }
     if (!s || !dataset) return NULL;
     for (int d = 0; d < 3; d++)
         if (strcmp(k_datasets[d], dataset) == 0) return s->accuracy[d];
@@ -47,7 +54,7 @@ const char *zc_bench_default_accuracy_column(const char *space, const char *data
 int zc_bench_table_csv_path(const char *data_dir, const char *space, char *path,
                             size_t pathlen) {
     const space_info *s = find_space(space);
-    if (!s) return -1;
+    if (!s) return zc_bench_json_path(data_dir, space, path, pathlen);
     int len = snprintf(path, pathlen, "%s/%s", data_dir ? data_dir : ".", s->relative_path);
     return (len < 0 || (size_t)len >= pathlen) ? -1 : 0;
 }
@@ -120,6 +127,25 @@ int zc_bench_table_find(const zc_bench_table *t, const char *arch_str) {
         if (row < 0) return -1;
         if (t->hash_keys[slot] == key && strcmp(t->arch_str[row], arch_str) == 0) return row;
     }
+}
+
+int zc_bench_table_build_index(zc_bench_table *t, char *err, size_t errlen) {
+    free(t->hash_slots);
+    free(t->hash_keys);
+    t->hash_capacity = 16;
+    while (t->hash_capacity < 2 * (size_t)t->n_rows) t->hash_capacity *= 2;
+    t->hash_slots = zc_malloc(t->hash_capacity * sizeof *t->hash_slots);
+    t->hash_keys = zc_malloc(t->hash_capacity * sizeof *t->hash_keys);
+    for (size_t i = 0; i < t->hash_capacity; i++) t->hash_slots[i] = -1;
+    for (int r = 0; r < t->n_rows; r++) {
+        int previous = zc_bench_table_find(t, t->arch_str[r]);
+        if (previous >= 0)
+            return fail(err, errlen, "benchmark table '%s': record %d repeats the %s of record %d",
+                        t->path, r, t->arch_name, previous);
+        hash_insert_unchecked(t, zc_hash64(t->arch_str[r], strlen(t->arch_str[r]), k_hash_seed),
+                              r);
+    }
+    return 0;
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -262,6 +288,8 @@ int zc_bench_table_load(const char *data_dir, const char *space, zc_bench_table 
                         size_t errlen) {
     memset(t, 0, sizeof *t);
     const space_info *s = find_space(space);
+    if (!s && zc_bench_json_is_table(space))
+        return zc_bench_json_load(data_dir, space, t, err, errlen); /* bench_json.h */
     if (!s)
         return fail(err, errlen, "unknown benchmark space '%s' (expected nb201 or nats_sss)",
                     space ? space : "(null)");

@@ -1,8 +1,26 @@
-/* space.c: the registry of design spaces (see space.h). */
+/* space.c: the registry of design spaces (see space.h). Each entry names
+ * its benchmark table (bench_table.h; JSON-backed ones in bench_json.h) and
+ * its builder. Builders: space_nb201.c (nb201, nats_sss), space_macro.c
+ * (nasbench_macro, channel_resnet, channel_mobilenet), space_nds.c (NDS
+ * AnyNet and cell spaces). */
 #include "common/space.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "common/util.h"
+
+/* Builders of space_macro.c and space_nds.c; same contract as
+ * zc_space_build (NULL + one-line err quoting arch_str on bad input). */
+zc_net *zc_nb_macro_build(const char *arch_str, int batch, int num_classes, int image_hw,
+                          char *err, size_t errlen);
+zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes,
+                                int image_hw, char *err, size_t errlen);
+zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_classes,
+                                   int image_hw, char *err, size_t errlen);
+
+typedef zc_net *(*space_builder)(const char *arch_str, int batch, int num_classes,
+                                 int image_hw, char *err, size_t errlen);
 
 static const zc_space_info k_spaces[] = {
     {"nb201", "nb201",
@@ -10,25 +28,43 @@ static const zc_space_info k_spaces[] = {
     {"nats_sss", "nats_sss",
      "NATS-Bench size space (32,768 channel configs c1:c2:c3:c4:c5); "
      "data/nats_sss/nats_sss.csv"},
+    {"nasbench_macro", "nasbench_macro",
+     "NAS-Bench-Macro (6,561 MobileNet-like nets, 8 layers x {id, MB k3 t3, MB k5 t6}, "
+     "CIFAR-10); data/nasbench_macro/nas-bench-macro_cifar10.json"},
+    {"channel_resnet", "channel_resnet",
+     "Channel-Bench-Macro ResNet (16,384 width configs, 7 digits 1-4, CIFAR-10); "
+     "data/channel_bench_macro/Results_ResNet.json"},
+    {"channel_mobilenet", "channel_mobilenet",
+     "Channel-Bench-Macro MobileNet (16,384 width configs, 7 digits 1-4, CIFAR-10); "
+     "data/channel_bench_macro/Results_MobileNet.json"},
 };
 
+static const space_builder k_builders[] = {
+    zc_nb201_build,          zc_nats_sss_build,         zc_nb_macro_build,
+    zc_channel_resnet_build, zc_channel_mobilenet_build,
+};
+
+_Static_assert(sizeof k_spaces / sizeof k_spaces[0] == sizeof k_builders / sizeof k_builders[0],
+               "one builder per space");
+
 const zc_space_info *zc_space_find(const char *name) {
-    for (size_t i = 0; i < sizeof k_spaces / sizeof k_spaces[0]; i++)
+    if (!name) return NULL;
+    for (size_t i = 0; i < ZC_ARRAY_LEN(k_spaces); i++)
         if (strcmp(k_spaces[i].name, name) == 0) return &k_spaces[i];
     return NULL;
 }
 
 const zc_space_info *zc_space_list(int *count) {
-    *count = (int)(sizeof k_spaces / sizeof k_spaces[0]);
+    *count = (int)ZC_ARRAY_LEN(k_spaces);
     return k_spaces;
 }
 
 zc_net *zc_space_build(const char *space, const char *arch_str, int batch,
                        int num_classes, int image_hw, char *err, size_t errlen) {
-    if (strcmp(space, "nb201") == 0)
-        return zc_nb201_build(arch_str, batch, num_classes, image_hw, err, errlen);
-    if (strcmp(space, "nats_sss") == 0)
-        return zc_nats_sss_build(arch_str, batch, num_classes, image_hw, err, errlen);
-    snprintf(err, errlen, "unknown space '%s' (see `zcevo spaces`)", space);
-    return NULL;
+    const zc_space_info *info = zc_space_find(space);
+    if (!info) {
+        snprintf(err, errlen, "unknown space '%s' (see `zcevo spaces`)", space ? space : "");
+        return NULL;
+    }
+    return k_builders[info - k_spaces](arch_str, batch, num_classes, image_hw, err, errlen);
 }
