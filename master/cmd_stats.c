@@ -38,6 +38,7 @@ static void stats_help(void) {
         "                      written as FILE.h5.partial and renamed when complete\n"
         "  --store-params      also store every initial parameter (PyTorch state_dict names)\n"
         "  --threads T         architectures computed at once (default: number of cores)\n"
+        "  --discard           compute but write nothing (benchmarking)\n"
         "  --quiet             no progress lines\n");
 }
 
@@ -102,10 +103,16 @@ static int write_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     return rc;
 }
 
+static int discard_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
+                          size_t errlen) {
+    (void)ctx, (void)i, (void)rec, (void)net, (void)err, (void)errlen;
+    return 0;
+}
+
 int zc_cmd_stats(int argc, char **argv) {
     const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *out = NULL;
     const char *terminals = "all", *acc_column = NULL, *arch_file = NULL;
-    int archs = 10, batch = 1, store_params = 0, quiet = 0;
+    int archs = 10, batch = 1, store_params = 0, quiet = 0, discard = 0;
     int threads = zc_default_threads();
     uint64_t seed = 1;
     string_list arch_list = {0};
@@ -129,6 +136,7 @@ int zc_cmd_stats(int argc, char **argv) {
         else if (zc_args_flag(&a, "--store-params")) store_params = 1;
         else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
         else if (zc_args_flag(&a, "--quiet")) quiet = 1;
+        else if (zc_args_flag(&a, "--discard")) discard = 1;
         else zc_args_unknown(&a);
     }
     zc_terminal_mask mask;
@@ -168,10 +176,12 @@ int zc_cmd_stats(int argc, char **argv) {
     }
     zc_stats_config cfg;
     zc_task_stats_config(&task, mask, store_params, &cfg);
-    zc_stats_writer *writer = zc_stats_writer_open(out, &cfg, err, sizeof err);
-    if (!writer) zc_die("%s", err);
-    if (zc_stats_writer_put_inputs(writer, task.inputs[0], task.inputs[1], task.inputs[2],
-                                   task.labels, err, sizeof err) != 0) {
+    zc_stats_writer *writer = NULL;
+    if (!discard && !(writer = zc_stats_writer_open(out, &cfg, err, sizeof err)))
+        zc_die("%s", err);
+    if (writer && zc_stats_writer_put_inputs(writer, task.inputs[0], task.inputs[1],
+                                             task.inputs[2], task.labels, err,
+                                             sizeof err) != 0) {
         zc_stats_writer_abandon(writer);
         zc_die("%s", err);
     }
@@ -180,13 +190,13 @@ int zc_cmd_stats(int argc, char **argv) {
     int todo = 0, skipped = 0;
     double bytes = 0, peak = 0;
     for (int i = 0; i < n_rows; i++) {
-        if (zc_stats_writer_is_complete(writer, task.table.arch_index[rows[i]])) {
+        if (writer && zc_stats_writer_is_complete(writer, task.table.arch_index[rows[i]])) {
             skipped++;
             continue;
         }
         zc_net *net = zc_task_build(&task, rows[i], err, sizeof err);
         if (!net) {
-            zc_stats_writer_abandon(writer);
+            if (writer) zc_stats_writer_abandon(writer);
             zc_die("%s", err);
         }
         bytes += (double)zc_stats_bytes_for_net(net, mask);
@@ -212,17 +222,19 @@ int zc_cmd_stats(int argc, char **argv) {
     writer_sink sink = {writer, store_params};
     zc_stats_job job = {.task = &task, .mask = mask, .n_rows = todo, .rows = rows,
                         .threads = threads, .progress = !quiet, .label = "stats",
-                        .sink = write_record, .sink_ctx = &sink};
+                        .sink = discard ? discard_record : write_record,
+                        .sink_ctx = &sink};
     double t0 = zc_now();
     if (zc_stats_job_run(&job, err, sizeof err) != 0) {
-        zc_stats_writer_abandon(writer);
+        if (writer) zc_stats_writer_abandon(writer);
         zc_die("%s", err);
     }
     double seconds = zc_now() - t0;
-    if (zc_stats_writer_finish(writer, err, sizeof err) != 0) zc_die("%s", err);
+    if (writer && zc_stats_writer_finish(writer, err, sizeof err) != 0) zc_die("%s", err);
     if (!quiet)
-        fprintf(stderr, "stats: wrote %d architectures to '%s' in %.2f s (%.2f arch/s)\n",
-                todo, out, seconds, todo / (seconds > 0 ? seconds : 1e-9));
+        fprintf(stderr, "stats: %s %d architectures%s%s in %.2f s (%.2f arch/s)\n",
+                discard ? "computed" : "wrote", todo, discard ? "" : " to ",
+                discard ? "" : out, seconds, todo / (seconds > 0 ? seconds : 1e-9));
     zc_task_free(&task);
     list_free(&arch_list);
     free(rows);
