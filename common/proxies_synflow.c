@@ -42,6 +42,7 @@ static void add_into(scaled *dst, const double *src_m, double src_log, int64_t n
         memcpy(dst->m, src_m, sizeof(double) * (size_t)n);
         dst->log_s = src_log;
         dst->set = 1;
+        normalise(dst, n);
         return;
     }
     double L = fmax(dst->log_s, src_log);
