@@ -1,4 +1,5 @@
 /* main.c: the zcevo executable: dispatch to a subcommand. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,12 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* Networks and statistics are large, short-lived buffers of similar
+     * sizes: keep freed memory in the heap for the next architecture instead
+     * of returning it to the kernel (which makes every network page-fault
+     * all its memory again). */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? ZC_EXIT_USAGE : ZC_EXIT_OK;
