@@ -1,0 +1,348 @@
+/* cmd_proxies.c: `zcevo proxies`: compute the hand-crafted zero-cost
+ * proxies (common/proxies.h) of architectures of one task, several
+ * architectures at once, into a CSV and an HDF5 file (both written to a
+ * temporary name and renamed when complete), and print their rank
+ * correlation with the accuracy as a Markdown table. */
+#include <cblas.h>
+#include <hdf5.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/args.h"
+#include "common/correlation.h"
+#include "common/proxies.h"
+#include "common/space.h"
+#include "common/task.h"
+#include "common/util.h"
+#include "master/commands.h"
+#include "worker/stats_job.h"
+
+static void proxies_help(void) {
+    printf(
+        "usage: zcevo proxies [options]\n\n"
+        "Compute hand-crafted zero-cost proxies (NASLib definitions; docs/proxies.md) of\n"
+        "architectures on one minibatch of real images, with their accuracies.\n\n"
+        "  --data DIR          benchmark data folder (else $ZCEVO_DATA, else ../shared/data)\n"
+        "  --space S           nb201 | nats_sss (default nb201)\n"
+        "  --dataset D         cifar10 | cifar100 | imagenet16 (default cifar10)\n"
+        "  --archs N|all       seeded random sample of N architectures (default 100)\n"
+        "  --arch A            an architecture by index or string (repeatable)\n"
+        "  --batch B           minibatch size (default 64, as NAS-Bench-Suite-Zero)\n"
+        "  --seed S            seed of the minibatch, parameters and sample (default 1)\n"
+        "  --proxies LIST      comma-separated names or 'all' (default all): grad_norm snip\n"
+        "                      grasp fisher synflow plain l2_norm jacov nwot epe_nas zen params\n"
+        "                      flops tcet_snip tcet_synflow eznas_a\n"
+        "  --init I            xautodl (default: the space's own init) | torch (PyTorch's\n"
+        "                      default init, as NASLib's reference scores)\n"
+        "  --acc-column NAME   accuracy column (default as zcevo stats)\n"
+        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv)\n"
+        "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
+        "  --out-corr F        the correlation table as CSV (optional)\n"
+        "  --threads T         architectures computed at once (default: number of cores)\n"
+        "  --quiet             no progress lines\n");
+}
+
+typedef struct {
+    const zc_task *task;
+    const int *rows;
+    int n_rows;
+    zc_proxy_mask mask;
+    int torch_init;
+    const float *zen_x1, *zen_x2;
+    double *values;      /* n_rows x ZC_PX_COUNT                            */
+    pthread_mutex_t lock;
+    int next, done, failed, progress;
+    char err[512];
+    double t0, last_print;
+} job_state;
+
+static void *worker(void *arg) {
+    job_state *s = arg;
+    const zc_task *t = s->task;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int i = s->failed ? s->n_rows : s->next++;
+        pthread_mutex_unlock(&s->lock);
+        if (i >= s->n_rows) break;
+        char err[512];
+        int row = s->rows[i];
+        zc_net *net = zc_task_build(t, row, err, sizeof err);
+        int rc = -1;
+        if (net) {
+            uint64_t idx = (uint64_t)t->table.arch_index[row];
+            zc_rng rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx);
+            zc_net_init_params(net, &rng);
+            if (s->torch_init) zc_proxy_torch_init(net, &rng);
+            zc_rng zen_rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx | (1ull << 40));
+            const float *const stats_inputs[3] = {t->inputs[0], t->inputs[1], t->inputs[2]};
+            zc_proxy_inputs in = {.x = t->inputs[0], .labels = t->labels,
+                                  .zen_x1 = s->zen_x1, .zen_x2 = s->zen_x2,
+                                  .zen_rng = &zen_rng, .stats_inputs = stats_inputs};
+            double *out = s->values + (size_t)i * ZC_PX_COUNT;
+            for (int p = 0; p < ZC_PX_COUNT; p++) out[p] = NAN;
+            rc = zc_proxies_compute(net, &in, s->mask, out, err, sizeof err);
+            zc_net_free(net);
+        }
+        pthread_mutex_lock(&s->lock);
+        if (rc != 0) {
+            if (!s->failed) snprintf(s->err, sizeof s->err, "%s", err);
+            s->failed = 1;
+        } else {
+            s->done++;
+            double now = zc_now();
+            if (s->progress && (now - s->last_print > 2.0 || s->done == s->n_rows)) {
+                s->last_print = now;
+                double rate = s->done / (now - s->t0 > 0 ? now - s->t0 : 1e-9);
+                char eta[32];
+                fprintf(stderr, "proxies: %d/%d architectures, %.2f arch/s, ETA %s\n", s->done,
+                        s->n_rows, rate, zc_format_duration((s->n_rows - s->done) / rate, eta));
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+static void write_csv(const char *path, const zc_task *t, const int *rows, int n,
+                      zc_proxy_mask mask, const double *values) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.partial", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) zc_die("cannot write '%s'", tmp);
+    fprintf(f, "arch_index,arch_str,accuracy");
+    for (int p = 0; p < ZC_PX_COUNT; p++)
+        if (mask & (1u << p)) fprintf(f, ",%s", zc_proxy_name(p));
+    fprintf(f, "\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%ld,\"%s\",%.10g", (long)t->table.arch_index[rows[i]],
+                t->table.arch_str[rows[i]],
+                zc_bench_table_value(&t->table, rows[i], t->acc_col));
+        for (int p = 0; p < ZC_PX_COUNT; p++)
+            if (mask & (1u << p)) fprintf(f, ",%.17g", values[(size_t)i * ZC_PX_COUNT + p]);
+        fprintf(f, "\n");
+    }
+    if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
+        zc_die("cannot write '%s'", path);
+}
+
+static void h5_attr_str(hid_t obj, const char *name, const char *value) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(value) + 1);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, type, value);
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+/* write_h5: /values (n x P float64, columns named by the attribute
+ * proxy_names, comma-separated), /arch_index (int64), /accuracy
+ * (float64), attributes space, dataset, batch, seed, init. */
+static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
+                     zc_proxy_mask mask, const double *values, const char *init) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.partial", path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) zc_die("cannot create HDF5 file '%s'", tmp);
+    int np = 0;
+    char names[1024] = "";
+    for (int p = 0; p < ZC_PX_COUNT; p++)
+        if (mask & (1u << p)) {
+            if (np++) strcat(names, ",");
+            strcat(names, zc_proxy_name(p));
+        }
+    double *v = zc_malloc(sizeof(double) * (size_t)(n * np + 1));
+    double *acc = zc_malloc(sizeof(double) * (size_t)(n + 1));
+    long long *idx = zc_malloc(sizeof(long long) * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        int c = 0;
+        for (int p = 0; p < ZC_PX_COUNT; p++)
+            if (mask & (1u << p)) v[(size_t)i * np + c++] = values[(size_t)i * ZC_PX_COUNT + p];
+        acc[i] = zc_bench_table_value(&t->table, rows[i], t->acc_col);
+        idx[i] = (long long)t->table.arch_index[rows[i]];
+    }
+    hsize_t d2[2] = {(hsize_t)n, (hsize_t)np}, d1[1] = {(hsize_t)n};
+    hid_t s2 = H5Screate_simple(2, d2, NULL), s1 = H5Screate_simple(1, d1, NULL);
+    hid_t ds = H5Dcreate2(f, "values", H5T_IEEE_F64LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    h5_attr_str(ds, "proxy_names", names);
+    H5Dclose(ds);
+    ds = H5Dcreate2(f, "accuracy", H5T_IEEE_F64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    rc |= H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, acc);
+    h5_attr_str(ds, "column", t->acc_column);
+    H5Dclose(ds);
+    ds = H5Dcreate2(f, "arch_index", H5T_STD_I64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    rc |= H5Dwrite(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx);
+    H5Dclose(ds);
+    char buf[64];
+    h5_attr_str(f, "space", t->space);
+    h5_attr_str(f, "dataset", t->dataset);
+    snprintf(buf, sizeof buf, "%d", t->batch);
+    h5_attr_str(f, "batch", buf);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
+    h5_attr_str(f, "seed", buf);
+    h5_attr_str(f, "init", init);
+    h5_attr_str(f, "image_source", t->image_source);
+    H5Sclose(s1);
+    H5Sclose(s2);
+    if (H5Fclose(f) < 0 || rc < 0 || zc_fsync_rename(tmp, path) != 0)
+        zc_die("cannot write HDF5 file '%s'", path);
+    free(v);
+    free(acc);
+    free(idx);
+}
+
+/* print_table: Markdown correlation table on stdout (and CSV if path). */
+static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask mask,
+                        const double *values, const char *csv_path) {
+    double *x = zc_malloc(sizeof(double) * (size_t)(n + 1));
+    double *y = zc_malloc(sizeof(double) * (size_t)(n + 1));
+    FILE *csv = NULL;
+    char tmp[1100];
+    if (csv_path) {
+        snprintf(tmp, sizeof tmp, "%s.partial", csv_path);
+        csv = fopen(tmp, "w");
+        if (!csv) zc_die("cannot write '%s'", tmp);
+        fprintf(csv, "space,dataset,proxy,kendall_tau,spearman_rho,n,invalid\n");
+    }
+    printf("\n### %s / %s: %d architectures, batch %d, accuracy column %s\n\n", t->space,
+           t->dataset, n, t->batch, t->acc_column);
+    printf("| proxy | Kendall tau | Spearman rho | n | invalid |\n");
+    printf("|---|---:|---:|---:|---:|\n");
+    for (int p = 0; p < ZC_PX_COUNT; p++) {
+        if (!(mask & (1u << p))) continue;
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            double v = values[(size_t)i * ZC_PX_COUNT + p];
+            double a = zc_bench_table_value(&t->table, rows[i], t->acc_col);
+            if (isfinite(v) && isfinite(a)) {
+                x[m] = v;
+                y[m++] = a;
+            }
+        }
+        double tau = zc_kendall_tau_b(x, y, m), rho = zc_spearman_rho(x, y, m);
+        printf("| %s | %.4f | %.4f | %d | %d |\n", zc_proxy_name(p), tau, rho, m, n - m);
+        if (csv)
+            fprintf(csv, "%s,%s,%s,%.6f,%.6f,%d,%d\n", t->space, t->dataset, zc_proxy_name(p),
+                    tau, rho, m, n - m);
+    }
+    if (csv && (fclose(csv) != 0 || zc_fsync_rename(tmp, csv_path) != 0))
+        zc_die("cannot write '%s'", csv_path);
+    free(x);
+    free(y);
+}
+
+int zc_cmd_proxies(int argc, char **argv) {
+    const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *list = "all";
+    const char *out_csv = NULL, *out_h5 = NULL, *out_corr = NULL, *acc_column = NULL;
+    const char *init = "xautodl";
+    int archs = 100, batch = 64, quiet = 0, threads = zc_default_threads();
+    uint64_t seed = 1;
+    int n_arch_args = 0;
+    const char **arch_args = zc_malloc(sizeof(char *) * (size_t)(argc + 1));
+    zc_args a = zc_args_begin("proxies", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            proxies_help();
+            free(arch_args);
+            return ZC_EXIT_OK;
+        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
+        else if (zc_args_opt(&a, "--space")) space = a.value;
+        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
+        else if (zc_args_opt(&a, "--archs"))
+            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 1, 1 << 30);
+        else if (zc_args_opt(&a, "--arch")) arch_args[n_arch_args++] = a.value;
+        else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 2, 100000);
+        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--proxies")) list = a.value;
+        else if (zc_args_opt(&a, "--init")) {
+            static const char *const inits[] = {"xautodl", "torch", NULL};
+            init = inits[zc_args_choice(&a, inits)];
+        } else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
+        else if (zc_args_opt(&a, "--out-csv")) out_csv = a.value;
+        else if (zc_args_opt(&a, "--out-h5")) out_h5 = a.value;
+        else if (zc_args_opt(&a, "--out-corr")) out_corr = a.value;
+        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
+        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
+        else zc_args_unknown(&a);
+    }
+    zc_proxy_mask mask;
+    char bad[64], err[1024];
+    if (zc_proxy_parse_list(list, &mask, bad, sizeof bad) != 0)
+        zc_usage_error("proxies", "unknown proxy '%s' in --proxies", bad);
+    if (!zc_space_find(space)) zc_usage_error("proxies", "unknown space '%s'", space);
+
+    char *data_dir = zc_data_dir(data_flag);
+    zc_task task;
+    if (zc_task_setup(&task, data_dir, space, dataset, batch, seed, acc_column, err,
+                      sizeof err) != 0)
+        zc_die("%s", err);
+    int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
+    int n_rows = 0;
+    if (n_arch_args) {
+        for (int i = 0; i < n_arch_args; i++) {
+            int row;
+            if (zc_task_resolve_arch(&task, arch_args[i], &row, err, sizeof err) != 0)
+                zc_die("%s", err);
+            rows[n_rows++] = row;
+        }
+    } else n_rows = zc_task_sample_rows(&task, archs, seed, rows);
+
+    /* zen's two Gaussian inputs, shared by every architecture */
+    size_t nx = (size_t)batch * 3 * task.image_hw * task.image_hw;
+    float *z1 = zc_malloc(sizeof(float) * nx), *z2 = zc_malloc(sizeof(float) * nx);
+    zc_rng zr = zc_rng_stream(seed, ZC_STREAM_NOISE, 20);
+    zc_rng_fill_normal(&zr, z1, (long)nx, 0.0, 1.0);
+    zc_rng_fill_normal(&zr, z2, (long)nx, 0.0, 1.0);
+
+    job_state s;
+    memset(&s, 0, sizeof s);
+    s.task = &task;
+    s.rows = rows;
+    s.n_rows = n_rows;
+    s.mask = mask;
+    s.torch_init = strcmp(init, "torch") == 0;
+    s.zen_x1 = z1;
+    s.zen_x2 = z2;
+    s.values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
+    s.progress = !quiet;
+    s.t0 = s.last_print = zc_now();
+    pthread_mutex_init(&s.lock, NULL);
+    if (!quiet)
+        fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures, %d "
+                "threads, %s\n", space, dataset, batch, (unsigned long long)seed, init, n_rows,
+                threads, task.image_source);
+    openblas_set_num_threads(1);
+    int nt = ZC_MAX(1, ZC_MIN(threads, n_rows));
+    pthread_t *tid = zc_malloc(sizeof(pthread_t) * (size_t)nt);
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&tid[i], NULL, worker, &s) != 0) zc_die("cannot start thread %d", i);
+    for (int i = 0; i < nt; i++) pthread_join(tid[i], NULL);
+    free(tid);
+    pthread_mutex_destroy(&s.lock);
+    if (s.failed) zc_die("%s", s.err);
+
+    char default_csv[256];
+    if (!out_csv) {
+        snprintf(default_csv, sizeof default_csv, "proxies_%s_%s.csv", space, dataset);
+        out_csv = default_csv;
+    }
+    write_csv(out_csv, &task, rows, n_rows, mask, s.values);
+    if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, s.values, init);
+    print_table(&task, rows, n_rows, mask, s.values, out_corr);
+    if (!quiet)
+        fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", out_csv, out_h5 ? " and " : "",
+                out_h5 ? out_h5 : "", zc_now() - s.t0);
+    free(s.values);
+    free(z1);
+    free(z2);
+    free(rows);
+    free(arch_args);
+    free(data_dir);
+    zc_task_free(&task);
+    return ZC_EXIT_OK;
+}
