@@ -15,6 +15,9 @@ typedef struct {
 static const command k_commands[] = {
     {"stats", zc_cmd_stats, "compute EZNAS per-layer statistics into an HDF5 cache"},
     {"spaces", zc_cmd_spaces, "list the design spaces and their data"},
+    {"score", zc_cmd_score, "score proxy programs: Kendall tau and Spearman rho vs accuracy"},
+    {"proxies", zc_cmd_proxies, "hand-crafted zero-cost proxies and their correlation table"},
+    {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve run folders"},
 };
 
 static void usage(FILE *f) {
