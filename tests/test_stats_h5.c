@@ -1,0 +1,664 @@
+/* test_stats_h5.c: tests of the HDF5 statistics cache (common/stats_h5.h):
+ * bit-identical round trip, config-mismatch refusal that leaves the file
+ * byte-identical, extending a complete file, resuming a .partial with an
+ * incomplete group and after a writer crash, file locking against a second
+ * writer, unwritable and corrupt paths, missing terminals, and the write /
+ * read speed on NB201-like records (printed).
+ *
+ * Usage: test_stats_h5 <scratch folder>  (the folder is created; the file
+ * <folder>/roundtrip.h5 is left for the inspect_stats.py test). */
+#include <errno.h>
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/rng.h"
+#include "common/stats_h5.h"
+#include "common/util.h"
+#include "tests/test_util.h"
+
+static char g_dir[1024];
+
+static char *scratch(const char *name) {
+    char *p = zc_malloc(strlen(g_dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", g_dir, name);
+    return p;
+}
+
+static void remove_outputs(const char *path) {
+    char partial[1200];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    unlink(path);
+    unlink(partial);
+}
+
+static int partial_exists(const char *path) {
+    char partial[1200];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    return zc_file_exists(partial);
+}
+
+/* file_hash: hash of the whole file's bytes (0 when unreadable). */
+static uint64_t file_hash(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = zc_malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    uint64_t h = zc_hash64(buf, got, 7) ^ (uint64_t)got;
+    free(buf);
+    return h;
+}
+
+static void write_random_file(const char *path, size_t n, uint64_t seed) {
+    zc_rng r = zc_rng_stream(seed, 100, 0);
+    unsigned char *buf = zc_malloc(n);
+    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)zc_rng_u64(&r);
+    FILE *f = fopen(path, "wb");
+    if (!f) zc_die("cannot create '%s': %s", path, strerror(errno));
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    free(buf);
+}
+
+static zc_terminal_mask mask_of(const char *list) {
+    zc_terminal_mask m;
+    char bad[64];
+    if (zc_terminal_parse_list(list, &m, bad) != 0) zc_die("bad terminal '%s'", bad);
+    return m;
+}
+
+static zc_stats_config test_config(void) {
+    zc_stats_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.space, sizeof c.space, "nb201");
+    snprintf(c.dataset, sizeof c.dataset, "cifar10");
+    c.batch = 2;
+    c.seed = 0xfedcba9876543210ULL;
+    c.terminals = mask_of("inpact_data,preact_perturb,act_grad_noise,wt_grad_perturb,wt");
+    c.store_params = 1;
+    c.num_classes = 10;
+    c.image_h = 8;
+    c.image_w = 6;
+    snprintf(c.accuracy_column, sizeof c.accuracy_column, "test_acc_200");
+    snprintf(c.image_source, sizeof c.image_source, "synthetic test images (ünïcode ok)");
+    return c;
+}
+
+static void fill_tensor(zc_tensor *t, zc_rng *r, int ndim, int64_t d0, int64_t d1, int64_t d2,
+                        int64_t d3) {
+    int64_t d[4] = {d0, d1, d2, d3};
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = d[i];
+    int64_t n = zc_tensor_numel(t);
+    t->data = zc_malloc(sizeof(float) * (size_t)n);
+    zc_rng_fill_normal(r, t->data, (long)n, 0.0, 1.0);
+}
+
+/* make_arch: a synthetic record: layers of different shapes (3 stages,
+ * a grouped conv, a 1x3 kernel), every terminal filled except a few not
+ * stored by the config (their data stays NULL). */
+static zc_arch_stats make_arch(int index, int n_layers, int batch, int base_channels,
+                               int base_hw, int drop_act_data) {
+    zc_rng r = zc_rng_stream(1234, 50, (uint64_t)index);
+    zc_arch_stats a;
+    memset(&a, 0, sizeof a);
+    a.arch_index = index;
+    char s[64];
+    snprintf(s, sizeof s, "|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1| #%d", index);
+    a.arch_str = zc_strdup(s);
+    a.n_acc = 3;
+    const char *cols[3] = {"train_acc_200", "valid_acc_200", "test_acc_200"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a.acc_name[i], sizeof a.acc_name[i], "%s", cols[i]);
+        a.acc[i] = 100.0 * zc_rng_uniform(&r);
+    }
+    a.accuracy = a.acc[2];
+    a.n_layers = n_layers;
+    a.layers = zc_calloc((size_t)n_layers, sizeof *a.layers);
+    for (int l = 0; l < n_layers; l++) {
+        zc_layer_stats *ls = &a.layers[l];
+        int stage = l * 3 / n_layers;
+        int c = base_channels << stage, hw = ZC_MAX(base_hw >> stage, 1);
+        snprintf(ls->name, sizeof ls->name, "cells.%d.layers.%d", l / 6, l % 6);
+        ls->c_in = c;
+        ls->c_out = c;
+        ls->kernel_h = (l % 4 == 1) ? 1 : 3;
+        ls->kernel_w = 3;
+        ls->stride = 1;
+        ls->dilation = (l % 5 == 2) ? 2 : 1;
+        ls->groups = (l % 4 == 3) ? c : 1;
+        ls->stage = stage;
+        ls->cell = l / 6;
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            if (drop_act_data && id == ZC_TERMINAL_ID(ZC_T_ACT, ZC_PASS_DATA) && l % 2) continue;
+            if (id == ZC_TERMINAL_WT || id >= ZC_TERMINAL_ID(ZC_T_WT_GRAD, 0))
+                fill_tensor(&ls->t[id], &r, 4, c, c / ls->groups, ls->kernel_h, ls->kernel_w);
+            else
+                fill_tensor(&ls->t[id], &r, 4, batch, c, hw, hw + 1);
+        }
+    }
+    return a;
+}
+
+/* make_params: two parameter tensors of the arch (owned by the caller). */
+static void make_params(int index, zc_named_tensor p[2]) {
+    zc_rng r = zc_rng_stream(1234, 51, (uint64_t)index);
+    p[0].name = "cells.0.layers.0.op.1.weight";
+    fill_tensor(&p[0].tensor, &r, 4, 4, 4, 3, 3);
+    p[1].name = "classifier.bias";
+    fill_tensor(&p[1].tensor, &r, 1, 10, 0, 0, 0);
+}
+
+static int put_arch(zc_stats_writer *w, int index, const char *label) {
+    char err[1024];
+    zc_arch_stats a = make_arch(index, 4 + index % 3, 2, 4, 8, 1);
+    zc_named_tensor p[2];
+    make_params(index, p);
+    int r = zc_stats_writer_put_arch(w, &a, p, 2, err, sizeof err);
+    CHECK_MSG(r == 0, "%s: put arch %d: %s", label, index, err);
+    zc_arch_stats_free(&a);
+    free(p[0].tensor.data);
+    free(p[1].tensor.data);
+    return r;
+}
+
+static int tensors_equal(const zc_tensor *a, const zc_tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return memcmp(a->data, b->data, sizeof(float) * (size_t)zc_tensor_numel(a)) == 0;
+}
+
+/* check_arch_equal: the read record b equals the written a (terminals in
+ * `kept` bit-identical, others not loaded). */
+static void check_arch_equal(const zc_arch_stats *a, const zc_arch_stats *b,
+                             zc_terminal_mask kept) {
+    CHECK(a->arch_index == b->arch_index);
+    CHECK(strcmp(a->arch_str, b->arch_str) == 0);
+    CHECK(a->accuracy == b->accuracy);
+    CHECK(a->n_acc == b->n_acc);
+    for (int i = 0; i < a->n_acc && i < b->n_acc; i++) {
+        CHECK(strcmp(a->acc_name[i], b->acc_name[i]) == 0);
+        CHECK(a->acc[i] == b->acc[i]);
+    }
+    CHECK(a->n_layers == b->n_layers);
+    if (a->n_layers != b->n_layers) return;
+    int tensors_ok = 1, absent_ok = 1, meta_ok = 1;
+    for (int l = 0; l < a->n_layers; l++) {
+        const zc_layer_stats *x = &a->layers[l], *y = &b->layers[l];
+        meta_ok &= strcmp(x->name, y->name) == 0 && x->c_in == y->c_in && x->c_out == y->c_out &&
+                   x->kernel_h == y->kernel_h && x->kernel_w == y->kernel_w &&
+                   x->stride == y->stride && x->dilation == y->dilation &&
+                   x->groups == y->groups && x->stage == y->stage && x->cell == y->cell;
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            if (kept & (1u << id)) tensors_ok &= y->t[id].data && tensors_equal(&x->t[id], &y->t[id]);
+            else absent_ok &= y->t[id].data == NULL;
+        }
+    }
+    CHECK_MSG(meta_ok, "layer metadata of arch %d", a->arch_index);
+    CHECK_MSG(tensors_ok, "terminals of arch %d bit-identical", a->arch_index);
+    CHECK_MSG(absent_ok, "unwanted terminals of arch %d not loaded", a->arch_index);
+}
+
+/* check_file_holds: read path and compare with the synthetic archs. */
+static void check_file_holds(const char *path, const int *indices, int n, zc_terminal_mask want) {
+    char err[1024];
+    zc_stats_set set;
+    int r = zc_stats_read(path, want, &set, err, sizeof err);
+    CHECK_MSG(r == 0, "read %s: %s", path, err);
+    if (r != 0) return;
+    CHECK_MSG(set.n_archs == n, "%s holds %d archs, expected %d", path, set.n_archs, n);
+    for (int i = 0; i < n && i < set.n_archs; i++) {
+        zc_arch_stats a = make_arch(indices[i], 4 + indices[i] % 3, 2, 4, 8, 1);
+        check_arch_equal(&a, &set.archs[i], want);
+        zc_arch_stats_free(&a);
+    }
+    zc_stats_set_free(&set);
+}
+
+typedef struct {
+    float *data, *noise, *perturb;
+    int *labels;
+} test_inputs;
+
+static test_inputs make_inputs(const zc_stats_config *c, uint64_t seed) {
+    test_inputs in;
+    long n = (long)c->batch * 3 * c->image_h * c->image_w;
+    zc_rng r = zc_rng_stream(seed, 52, 0);
+    in.data = zc_malloc(sizeof(float) * (size_t)n);
+    in.noise = zc_malloc(sizeof(float) * (size_t)n);
+    in.perturb = zc_malloc(sizeof(float) * (size_t)n);
+    in.labels = zc_malloc(sizeof(int) * (size_t)c->batch);
+    zc_rng_fill_normal(&r, in.data, n, 0, 1);
+    zc_rng_fill_normal(&r, in.noise, n, 0, 1);
+    zc_rng_fill_normal(&r, in.perturb, n, 0, 0.1);
+    for (long i = 0; i < n; i++) in.perturb[i] += in.data[i];
+    for (int b = 0; b < c->batch; b++) in.labels[b] = (int)zc_rng_below(&r, 10);
+    return in;
+}
+
+static void free_inputs(test_inputs *in) {
+    free(in->data);
+    free(in->noise);
+    free(in->perturb);
+    free(in->labels);
+}
+
+/* read_param: /archs/NNNNNN/params/<name> through the HDF5 API. */
+static int param_matches(const char *path, int index, const zc_named_tensor *p) {
+    char name[256];
+    snprintf(name, sizeof name, "archs/%06d/params/%s", index, p->name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    int ok = 0;
+    if (d >= 0) {
+        int64_t n = zc_tensor_numel(&p->tensor);
+        hid_t sp = H5Dget_space(d);
+        if (H5Sget_simple_extent_npoints(sp) == n) {
+            float *buf = zc_malloc(sizeof(float) * (size_t)n);
+            ok = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 &&
+                 memcmp(buf, p->tensor.data, sizeof(float) * (size_t)n) == 0;
+            free(buf);
+        }
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    return ok;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static const int k_roundtrip_indices[] = {5, 0, 12, 3, 7};
+
+static void test_roundtrip(const char *path, const zc_stats_config *cfg, test_inputs *in) {
+    char err[1024];
+    remove_outputs(path);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "open %s: %s", path, err);
+    if (!w) return;
+    CHECK(partial_exists(path) && !zc_file_exists(path));
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == 0);
+    for (int i = 0; i < 5; i++) put_arch(w, k_roundtrip_indices[i], "roundtrip");
+    CHECK(zc_stats_writer_is_complete(w, 12) && !zc_stats_writer_is_complete(w, 1));
+    CHECK_MSG(zc_stats_writer_finish(w, err, sizeof err) == 0, "finish: %s", err);
+    CHECK(zc_file_exists(path) && !partial_exists(path));
+
+    int sorted[] = {0, 3, 5, 7, 12};
+    check_file_holds(path, sorted, 5, cfg->terminals);
+    check_file_holds(path, sorted, 5, mask_of("wt,act_grad_noise"));
+
+    zc_stats_config back;
+    CHECK(zc_stats_read_config(path, &back, err, sizeof err) == 0);
+    CHECK(zc_stats_config_diff(&back, cfg) == NULL);
+    CHECK(back.seed == cfg->seed && strcmp(back.image_source, cfg->image_source) == 0);
+
+    const char *names[3] = {"data", "noise", "perturb"};
+    const float *values[3] = {in->data, in->noise, in->perturb};
+    size_t bytes = sizeof(float) * (size_t)(cfg->batch * 3 * cfg->image_h * cfg->image_w);
+    for (int i = 0; i < 3; i++) {
+        float *v = zc_stats_read_input(path, names[i], err, sizeof err);
+        CHECK_MSG(v && memcmp(v, values[i], bytes) == 0, "input %s: %s", names[i], v ? "" : err);
+        free(v);
+    }
+    zc_named_tensor p[2];
+    make_params(7, p);
+    CHECK(param_matches(path, 7, &p[0]) && param_matches(path, 7, &p[1]));
+    free(p[0].tensor.data);
+    free(p[1].tensor.data);
+
+    /* A wanted terminal the file does not hold: error naming it and the file. */
+    zc_stats_set set;
+    int r = zc_stats_read(path, mask_of("wt,act_data"), &set, err, sizeof err);
+    CHECK(r == -1 && strstr(err, "'act_data'") && strstr(err, path));
+    printf("missing terminal: %s\n", err);
+}
+
+static void test_config_mismatch(const char *path, const zc_stats_config *cfg) {
+    char err[1024];
+    uint64_t before = file_hash(path);
+    zc_stats_config other = *cfg;
+    other.batch = 16;
+    zc_stats_writer *w = zc_stats_writer_open(path, &other, err, sizeof err);
+    CHECK(w == NULL);
+    CHECK_MSG(strstr(err, "batch=2") && strstr(err, "batch=16") && strstr(err, path) &&
+                  strstr(err, "--out"),
+              "message: %s", err);
+    printf("mismatch: %s\n", err);
+    other = *cfg;
+    other.seed = 1;
+    w = zc_stats_writer_open(path, &other, err, sizeof err);
+    CHECK(w == NULL && strstr(err, "seed="));
+    other = *cfg;
+    other.terminals |= mask_of("act_data");
+    w = zc_stats_writer_open(path, &other, err, sizeof err);
+    CHECK(w == NULL && strstr(err, "terminals="));
+    CHECK(file_hash(path) == before && before != 0);
+    CHECK(!partial_exists(path));
+}
+
+static void test_extend(const char *path, const zc_stats_config *cfg, test_inputs *in) {
+    char err[1024];
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "extend %s: %s", path, err);
+    if (!w) return;
+    CHECK(zc_file_exists(path) && partial_exists(path));
+    for (int i = 0; i < 5; i++) CHECK(zc_stats_writer_is_complete(w, k_roundtrip_indices[i]));
+    CHECK(!zc_stats_writer_is_complete(w, 1));
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == 0);
+    in->noise[3] += 1.0f;
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == -1 &&
+          strstr(err, "'noise'"));
+    in->noise[3] -= 1.0f;
+    put_arch(w, 1, "extend");
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    int all[] = {0, 1, 3, 5, 7, 12};
+    check_file_holds(path, all, 6, cfg->terminals);
+}
+
+/* add_incomplete_group: what a writer killed inside put_arch leaves. */
+static void add_incomplete_group(const char *partial, int index) {
+    hid_t f = H5Fopen(partial, H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f < 0) return;
+    char name[32];
+    snprintf(name, sizeof name, "archs/%06d", index);
+    hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(g, "arch_index", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, &index);
+    H5Aclose(a);
+    hid_t layers = H5Gcreate2(g, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t l0 = H5Gcreate2(layers, "000", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(g >= 0 && layers >= 0 && l0 >= 0);
+    H5Gclose(l0);
+    H5Gclose(layers);
+    H5Sclose(sp);
+    H5Gclose(g);
+    CHECK(H5Fclose(f) >= 0);
+}
+
+static int group_exists(const char *path, int index) {
+    char name[32];
+    snprintf(name, sizeof name, "archs/%06d", index);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return -1;
+    htri_t e = H5Lexists(f, name, H5P_DEFAULT);
+    H5Fclose(f);
+    return e > 0;
+}
+
+static void test_resume_incomplete(const char *path, const zc_stats_config *cfg,
+                                   test_inputs *in) {
+    char err[1024], partial[1200];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    remove_outputs(path);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "%s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == 0);
+    put_arch(w, 0, "resume");
+    put_arch(w, 3, "resume");
+    put_arch(w, 5, "resume");
+    zc_stats_writer_abandon(w);
+    CHECK(partial_exists(path) && !zc_file_exists(path));
+    add_incomplete_group(partial, 7);
+    CHECK(group_exists(partial, 7) == 1);
+
+    /* The reader ignores the incomplete group. */
+    int three[] = {0, 3, 5};
+    check_file_holds(partial, three, 3, cfg->terminals);
+
+    w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "resume: %s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_is_complete(w, 0) && zc_stats_writer_is_complete(w, 3) &&
+          zc_stats_writer_is_complete(w, 5));
+    CHECK(!zc_stats_writer_is_complete(w, 7) && !zc_stats_writer_is_complete(w, 12));
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == 0);
+    put_arch(w, 7, "resume");
+    put_arch(w, 12, "resume");
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    int sorted[] = {0, 3, 5, 7, 12};
+    check_file_holds(path, sorted, 5, cfg->terminals);
+}
+
+/* test_resume_after_crash: a writer process that dies without closing the
+ * file; the next run resumes its complete archs. */
+static void test_resume_after_crash(const char *path, const zc_stats_config *cfg,
+                                    test_inputs *in) {
+    char err[1024];
+    remove_outputs(path);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+        if (!w) _exit(2);
+        zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                   sizeof err);
+        if (put_arch(w, 0, "crash") || put_arch(w, 3, "crash")) _exit(3);
+        _exit(0); /* no close: as if killed */
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "resume after crash: %s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_is_complete(w, 0) && zc_stats_writer_is_complete(w, 3));
+    put_arch(w, 5, "crash");
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    int sorted[] = {0, 3, 5};
+    check_file_holds(path, sorted, 3, cfg->terminals);
+}
+
+/* test_second_writer_locked: while one process writes, a second writer of
+ * the same output is refused with a message about the lock. */
+static void test_second_writer_locked(const char *path, const zc_stats_config *cfg) {
+    const char *env = getenv("HDF5_USE_FILE_LOCKING");
+    if (env && (!strcmp(env, "FALSE") || !strcmp(env, "0"))) {
+        printf("file locking disabled by HDF5_USE_FILE_LOCKING: lock test skipped\n");
+        return;
+    }
+    char err[1024];
+    remove_outputs(path);
+    int to_parent[2], to_child[2];
+    if (pipe(to_parent) || pipe(to_child)) zc_die("pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c = 'x';
+        zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+        c = w ? 'o' : 'f';
+        if (write(to_parent[1], &c, 1) != 1) _exit(4);
+        if (read(to_child[0], &c, 1) != 1) _exit(5);
+        if (w) zc_stats_writer_abandon(w);
+        _exit(0);
+    }
+    char c = 0;
+    CHECK(read(to_parent[0], &c, 1) == 1 && c == 'o');
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK(w == NULL && strstr(err, "locked") && strstr(err, path));
+    printf("second writer: %s\n", err);
+    if (w) zc_stats_writer_abandon(w);
+    CHECK(write(to_child[1], &c, 1) == 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "after the first writer left: %s", err);
+    if (w) zc_stats_writer_abandon(w);
+    for (int i = 0; i < 2; i++) {
+        close(to_parent[i]);
+        close(to_child[i]);
+    }
+}
+
+static void test_unwritable(const zc_stats_config *cfg) {
+    char err[1024];
+    const char *path = "/nonexistent-zcevo-folder/sub/out.h5";
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK(w == NULL && strstr(err, path) && strchr(err, '\n') == NULL);
+    printf("unwritable: %s\n", err);
+}
+
+static void test_corrupt_output(const char *path, const zc_stats_config *cfg) {
+    char err[1024];
+    remove_outputs(path);
+    write_random_file(path, 5000, 9);
+    uint64_t before = file_hash(path);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK(w == NULL && strstr(err, path));
+    printf("corrupt output: %s\n", err);
+    CHECK(file_hash(path) == before && !partial_exists(path));
+    zc_stats_set set;
+    CHECK(zc_stats_read(path, cfg->terminals, &set, err, sizeof err) == -1 && strstr(err, path));
+    printf("corrupt read: %s\n", err);
+    zc_stats_config back;
+    CHECK(zc_stats_read_config(path, &back, err, sizeof err) == -1 && strstr(err, path));
+    /* An HDF5 file that is not a stats file is refused the same way. */
+    remove_outputs(path);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(f);
+    before = file_hash(path);
+    w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK(w == NULL && strstr(err, path) && strstr(err, "not a zcevo stats file"));
+    printf("foreign hdf5: %s\n", err);
+    CHECK(file_hash(path) == before && !partial_exists(path));
+    remove_outputs(path);
+}
+
+static void test_corrupt_partial(const char *path, const zc_stats_config *cfg) {
+    char err[1024], partial[1200];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    remove_outputs(path);
+    write_random_file(partial, 3000, 10);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "corrupt partial restarts: %s", err);
+    if (!w) return;
+    put_arch(w, 3, "corrupt partial");
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    int one[] = {3};
+    check_file_holds(path, one, 1, cfg->terminals);
+}
+
+static void test_missing_terminal_in_record(const char *path, const zc_stats_config *cfg) {
+    char err[1024];
+    remove_outputs(path);
+    zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK(w != NULL);
+    if (!w) return;
+    zc_arch_stats a = make_arch(4, 5, 2, 4, 8, 1);
+    int id = zc_terminal_lookup("act_grad_noise");
+    free(a.layers[2].t[id].data);
+    a.layers[2].t[id].data = NULL;
+    CHECK(zc_stats_writer_put_arch(w, &a, NULL, 0, err, sizeof err) == -1 &&
+          strstr(err, "'act_grad_noise'"));
+    printf("missing in record: %s\n", err);
+    CHECK(!zc_stats_writer_is_complete(w, 4));
+    zc_arch_stats_free(&a);
+    zc_stats_writer_abandon(w);
+    remove_outputs(path);
+}
+
+/* test_speed: NB201-like records (90 blocks over 3 stages, 4 terminals,
+ * batch 1, channels 4/8/16 at 8x9/4x5/2x3: the small-dataset regime where
+ * HDF5 metadata, not bandwidth, sets the speed). */
+static void test_speed(const char *path) {
+    char err[1024];
+    zc_stats_config cfg = test_config();
+    cfg.batch = 1;
+    cfg.store_params = 0;
+    cfg.terminals = mask_of("act_data,inpact_grad_data,wt_grad_noise,wt");
+    remove_outputs(path);
+    const int n_archs = 200;
+    zc_arch_stats a = make_arch(0, 90, 1, 4, 8, 0);
+    zc_stats_writer *w = zc_stats_writer_open(path, &cfg, err, sizeof err);
+    CHECK(w != NULL);
+    if (!w) return;
+    double t0 = zc_now();
+    int ok = 1;
+    for (int i = 0; i < n_archs && ok; i++) {
+        a.arch_index = i;
+        ok = zc_stats_writer_put_arch(w, &a, NULL, 0, err, sizeof err) == 0;
+    }
+    CHECK_MSG(ok, "%s", err);
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    double t_write = zc_now() - t0;
+    double bytes = 0;
+    for (int l = 0; l < a.n_layers; l++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (cfg.terminals & (1u << id))
+                bytes += sizeof(float) * (double)zc_tensor_numel(&a.layers[l].t[id]);
+    zc_arch_stats_free(&a);
+
+    zc_stats_set set;
+    t0 = zc_now();
+    int r = zc_stats_read(path, mask_of("act_data,wt"), &set, err, sizeof err);
+    double t_read = zc_now() - t0;
+    CHECK_MSG(r == 0 && set.n_archs == n_archs, "%s", err);
+    struct stat st;
+    stat(path, &st);
+    char size_text[32];
+    printf("speed: write %.1f archs/s (90 layers x 4 terminals, %.0f KiB/arch), read 2 "
+           "terminals %.1f archs/s, file %s\n",
+           n_archs / t_write, bytes / 1024, n_archs / t_read,
+           zc_format_bytes((double)st.st_size, size_text));
+    if (r == 0) zc_stats_set_free(&set);
+    remove_outputs(path);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <scratch folder>\n", argv[0]);
+        return 2;
+    }
+    snprintf(g_dir, sizeof g_dir, "%s", argv[1]);
+    mkdir(g_dir, 0755);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    zc_stats_config cfg = test_config();
+    test_inputs in = make_inputs(&cfg, 3);
+
+    char *roundtrip = scratch("roundtrip.h5");
+    char *resume = scratch("resume.h5"), *crash = scratch("crash.h5");
+    char *locked = scratch("locked.h5"), *corrupt = scratch("corrupt.h5");
+    char *corrupt_partial = scratch("corrupt_partial.h5"), *speed = scratch("speed.h5");
+    test_roundtrip(roundtrip, &cfg, &in);
+    test_config_mismatch(roundtrip, &cfg);
+    test_extend(roundtrip, &cfg, &in);
+    test_resume_incomplete(resume, &cfg, &in);
+    test_resume_after_crash(crash, &cfg, &in);
+    test_second_writer_locked(locked, &cfg);
+    test_unwritable(&cfg);
+    test_corrupt_output(corrupt, &cfg);
+    test_corrupt_partial(corrupt_partial, &cfg);
+    test_missing_terminal_in_record(corrupt, &cfg);
+    test_speed(speed);
+
+    remove_outputs(resume);
+    remove_outputs(crash);
+    remove_outputs(locked);
+    remove_outputs(corrupt_partial);
+    free(roundtrip);
+    free(resume);
+    free(crash);
+    free(locked);
+    free(corrupt);
+    free(corrupt_partial);
+    free(speed);
+    free_inputs(&in);
+    TEST_EXIT();
+}
