@@ -86,6 +86,16 @@ static void h5_capture(const char *call_text) {
 
 static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+/* has_hdf5_signature: 1 when path carries the HDF5 signature (no open, no
+ * lock taken), 0 otherwise. */
+static int has_hdf5_signature(const char *path) {
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Fis_accessible(path, H5P_DEFAULT) > 0;
+#else
+    return H5Fis_hdf5(path) > 0;
+#endif
+}
+
 static int problem_is_lock_failure(void) {
     return strstr(g_problem, "unable to lock file") != NULL;
 }
@@ -508,8 +518,7 @@ fail:
 static int check_existing_output(const char *path, const zc_stats_config *cfg, char *err,
                                  size_t errlen) {
     zc_stats_config have;
-    htri_t is_h5 = H5Fis_hdf5(path);
-    if (is_h5 <= 0) {
+    if (!has_hdf5_signature(path)) {
         snprintf(err, errlen,
                  "existing output '%s' is not an HDF5 file (not a zcevo stats file); "
                  "refusing to overwrite it; use another --out",
@@ -541,7 +550,7 @@ static int check_existing_output(const char *path, const zc_stats_config *cfg, c
  * -1 on an error the user must resolve (other config, locked). */
 static int open_partial(zc_stats_writer *w, char *err, size_t errlen) {
     zc_stats_config have;
-    if (H5Fis_hdf5(w->partial) <= 0) {
+    if (!has_hdf5_signature(w->partial)) {
         set_problem("not an HDF5 file");
         return 1;
     }
@@ -1036,7 +1045,7 @@ static int compare_arch_index(const void *x, const void *y) {
 
 int zc_stats_read_config(const char *path, zc_stats_config *cfg, char *err, size_t errlen) {
     quiet_hdf5();
-    if (H5Fis_hdf5(path) <= 0) {
+    if (!has_hdf5_signature(path)) {
         snprintf(err, errlen, "cannot read stats file '%s': %s", path,
                  zc_file_exists(path) ? "not an HDF5 file" : "no such file");
         return -1;

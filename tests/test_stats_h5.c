@@ -553,6 +553,33 @@ static void test_corrupt_partial(const char *path, const zc_stats_config *cfg) {
     CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
     int one[] = {3};
     check_file_holds(path, one, 1, cfg->terminals);
+
+    /* A corrupt .partial next to a complete <path>: restart from <path>. */
+    write_random_file(partial, 3000, 11);
+    w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "corrupt partial restarts from the output: %s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_is_complete(w, 3) && !zc_stats_writer_is_complete(w, 4));
+    put_arch(w, 4, "corrupt partial");
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    int two[] = {3, 4};
+    check_file_holds(path, two, 2, cfg->terminals);
+
+    /* A .partial cut short (HDF5 signature intact, the rest missing), as a
+     * full disk leaves it: restart from <path> as well. */
+    FILE *src = fopen(path, "rb"), *dst = fopen(partial, "wb");
+    CHECK(src && dst);
+    if (!src || !dst) return;
+    char head[4096];
+    size_t got = fread(head, 1, sizeof head, src);
+    fwrite(head, 1, got, dst);
+    fclose(src);
+    fclose(dst);
+    w = zc_stats_writer_open(path, cfg, err, sizeof err);
+    CHECK_MSG(w != NULL, "truncated partial restarts from the output: %s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_is_complete(w, 3) && zc_stats_writer_is_complete(w, 4));
+    zc_stats_writer_abandon(w);
 }
 
 static void test_missing_terminal_in_record(const char *path, const zc_stats_config *cfg) {
