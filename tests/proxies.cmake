@@ -23,3 +23,13 @@ foreach(arch ${PROXIES_ARCHS})
                        PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
   math(EXPR i "${i} + 1")
 endforeach()
+
+# zcevo proxies on a few architectures (small batch), then zcevo report on
+# that folder plus an evolve-style log.csv; the figures must be valid PNGs.
+if(TARGET zcevo)
+  set(REPORT_RUN ${PROXIES_TEST_DIR}/run)
+  add_test(NAME proxies_command_and_report
+           COMMAND sh -c "rm -rf '${REPORT_RUN}' && mkdir -p '${REPORT_RUN}' && '$<TARGET_FILE:zcevo>' proxies --data '${ZCEVO_DATA_DIR}' --archs 6 --batch 8 --threads 2 --proxies synflow,nwot,snip,params,jacov --out-csv '${REPORT_RUN}/nb201_cifar10.csv' --out-h5 '${REPORT_RUN}/nb201_cifar10.h5' --quiet && printf 'generation,best,mean,valid_fraction,evals_per_s,seconds\\n0,0.30,0.10,0.9,10,1\\n1,0.42,0.20,0.9,10,2\\n2,0.51,0.26,0.95,10,3\\n' > '${REPORT_RUN}/log.csv' && ZCEVO_PYTHON=${ZCEVO_PYTHON} '$<TARGET_FILE:zcevo>' report '${REPORT_RUN}' --scatter synflow,nwot && ${ZCEVO_PYTHON} ${CMAKE_SOURCE_DIR}/tests/torch_proxies_ref.py --check-png '${REPORT_RUN}/report' tau_by_task.png scatter_nb201_cifar10_synflow.png scatter_nb201_cifar10_nwot.png gp_progress_0_run.png")
+  set_tests_properties(proxies_command_and_report PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+endif()

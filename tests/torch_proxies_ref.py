@@ -242,13 +242,46 @@ def reference(dump, arch, classes):
     return ref
 
 
+def check_pngs(folder, expect):
+    """Every expected PNG exists, has the PNG signature, a non-trivial size
+    and is read back by matplotlib as an image with pixels that vary."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    passed = failed = 0
+    for name in expect:
+        path = os.path.join(folder, name)
+        ok = os.path.isfile(path)
+        if ok:
+            with open(path, "rb") as f:
+                ok = f.read(8) == b"\x89PNG\r\n\x1a\n"
+            ok = ok and os.path.getsize(path) > 5000
+            if ok:
+                img = mpimg.imread(path)
+                ok = img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100 and img.std() > 0.01
+        print(f"{'ok  ' if ok else 'FAIL'} {path}")
+        passed += ok
+        failed += not ok
+    md = os.path.join(folder, "report.md")
+    ok = os.path.isfile(md) and all(f"({n})" in open(md).read() for n in expect)
+    print(f"{'ok  ' if ok else 'FAIL'} {md} embeds every figure")
+    passed += ok
+    failed += not ok
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--exe", required=True, help="test_proxies binary")
-    ap.add_argument("--arch", required=True)
-    ap.add_argument("--out", required=True, help="dump file to write")
+    ap.add_argument("--exe", help="test_proxies binary")
+    ap.add_argument("--arch")
+    ap.add_argument("--out", help="dump file to write")
     ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--check-png", nargs="+", metavar=("FOLDER", "PNG"),
+                    help="check a report folder's figures instead")
     args = ap.parse_args()
+    if args.check_png:
+        return check_pngs(args.check_png[0], args.check_png[1:])
     torch.manual_seed(0)
     subprocess.run([args.exe, "--dump", args.out, "--arch", args.arch, "--classes",
                     str(args.classes)], check=True)
