@@ -599,7 +599,7 @@ static int create_partial(zc_stats_writer *w, char *err, size_t errlen) {
     close(fd);
     H5_TRY(fapl = file_access_plist());
     H5_TRY(fcpl = H5Pcreate(H5P_FILE_CREATE));
-    H5_TRY(H5Pset_link_creation_order(fcpl, 0));
+    H5_TRY(H5Pset_obj_track_times(fcpl, 0)); /* root group without timestamps */
     H5_TRY(w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, fcpl, fapl));
     H5_TRY(config_write(w->file, &w->cfg));
     H5_TRY(w->archs = H5Gcreate2(w->file, "archs", H5P_DEFAULT, w->gcpl_plain, H5P_DEFAULT));

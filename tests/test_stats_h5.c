@@ -2,8 +2,9 @@
  * bit-identical round trip, config-mismatch refusal that leaves the file
  * byte-identical, extending a complete file, resuming a .partial with an
  * incomplete group and after a writer crash, file locking against a second
- * writer, unwritable and corrupt paths, missing terminals, and the write /
- * read speed on NB201-like records (printed).
+ * writer, byte-identical files from equal runs, unwritable and corrupt
+ * paths, missing terminals, and the write / read speed on NB201-like records
+ * (printed).
  *
  * Usage: test_stats_h5 <scratch folder>  (the folder is created; the file
  * <folder>/roundtrip.h5 is left for the inspect_stats.py test). */
@@ -507,6 +508,29 @@ static void test_second_writer_locked(const char *path, const zc_stats_config *c
     }
 }
 
+/* test_deterministic: two fresh writes of the same records are the same
+ * bytes (no timestamps in the file). */
+static void test_deterministic(const char *path1, const char *path2, const zc_stats_config *cfg,
+                               test_inputs *in) {
+    char err[1024];
+    const char *paths[2] = {path1, path2};
+    for (int k = 0; k < 2; k++) {
+        remove_outputs(paths[k]);
+        zc_stats_writer *w = zc_stats_writer_open(paths[k], cfg, err, sizeof err);
+        CHECK_MSG(w != NULL, "%s", err);
+        if (!w) return;
+        zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                   sizeof err);
+        put_arch(w, 2, "deterministic");
+        put_arch(w, 9, "deterministic");
+        CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+        if (k == 0) sleep(1); /* a stored timestamp would now differ */
+    }
+    CHECK(file_hash(path1) == file_hash(path2) && file_hash(path1) != 0);
+    remove_outputs(path1);
+    remove_outputs(path2);
+}
+
 static void test_unwritable(const zc_stats_config *cfg) {
     char err[1024];
     const char *path = "/nonexistent-zcevo-folder/sub/out.h5";
@@ -669,6 +693,10 @@ int main(int argc, char **argv) {
     test_resume_incomplete(resume, &cfg, &in);
     test_resume_after_crash(crash, &cfg, &in);
     test_second_writer_locked(locked, &cfg);
+    char *det1 = scratch("det1.h5"), *det2 = scratch("det2.h5");
+    test_deterministic(det1, det2, &cfg, &in);
+    free(det1);
+    free(det2);
     test_unwritable(&cfg);
     test_corrupt_output(corrupt, &cfg);
     test_corrupt_partial(corrupt_partial, &cfg);
