@@ -47,6 +47,10 @@ static void *worker_main(void *arg) {
                                     job->task->inputs[2]};
     for (;;) {
         pthread_mutex_lock(&s->lock);
+        if (job->stop && *job->stop && !s->failed) {
+            s->failed = 1;
+            snprintf(s->err, sizeof s->err, "interrupted by a signal");
+        }
         int i = s->failed ? job->n_rows : s->next++;
         pthread_mutex_unlock(&s->lock);
         if (i >= job->n_rows) break;

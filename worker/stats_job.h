@@ -6,6 +6,7 @@
 #ifndef ZC_STATS_JOB_H
 #define ZC_STATS_JOB_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "common/net.h"
@@ -27,6 +28,10 @@ typedef struct {
     int (*sink)(void *ctx, int i, zc_arch_stats *record, const zc_net *net, char *err,
                 size_t errlen);
     void *sink_ctx;
+    /* stop (may be NULL): when it becomes non-zero (a signal handler sets
+     * it), threads take no further architecture and the run fails with
+     * "interrupted". */
+    volatile sig_atomic_t *stop;
 } zc_stats_job;
 
 /* zc_stats_job_run: compute every row. Returns 0; or -1 with err when a
