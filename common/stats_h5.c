@@ -647,6 +647,12 @@ zc_stats_writer *zc_stats_writer_open(const char *path, const zc_stats_config *c
         goto fail;
     }
 
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "output '%s' exists and is not a regular file; use another --out",
+                 path);
+        goto fail;
+    }
     int have_final = zc_file_exists(path);
     if (have_final && check_existing_output(path, cfg, err, errlen) != 0) goto fail;
 

@@ -537,6 +537,10 @@ static void test_unwritable(const zc_stats_config *cfg) {
     zc_stats_writer *w = zc_stats_writer_open(path, cfg, err, sizeof err);
     CHECK(w == NULL && strstr(err, path) && strchr(err, '\n') == NULL);
     printf("unwritable: %s\n", err);
+    /* The output names a folder: refused before any work. */
+    w = zc_stats_writer_open(g_dir, cfg, err, sizeof err);
+    CHECK(w == NULL && strstr(err, g_dir) && strstr(err, "not a regular file"));
+    CHECK(!partial_exists(g_dir));
 }
 
 static void test_corrupt_output(const char *path, const zc_stats_config *cfg) {
