@@ -44,6 +44,13 @@ def run_zcevo(zcevo, data, dataset, archs, proxies, args, init):
             return {r["arch_str"]: r for r in csv.DictReader(f)}
 
 
+def to_num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return float("nan")
+
+
 def rho(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     ok = np.isfinite(a) & np.isfinite(b)
@@ -88,7 +95,7 @@ def main():
         print("\n".join(lines[-1:]), flush=True)
     if args.naswot_n > 0:
         with open(os.path.join(args.data, "zc_reference", "naswot_nb201_cifar10.csv")) as f:
-            nw = [r for r in csv.DictReader(f) if math.isfinite(float(r["naswot_score"]))]
+            nw = [r for r in csv.DictReader(f) if math.isfinite(to_num(r["naswot_score"]))]
         nw = rng.sample(nw, min(args.naswot_n, len(nw)))
         got = run_zcevo(args.zcevo, args.data, "cifar10", [r["arch_str"] for r in nw],
                         ["nwot", "jacov"], args, "xautodl")
