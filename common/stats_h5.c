@@ -129,6 +129,7 @@ static hid_t file_access_plist(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0) return -1;
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* close really closes */
 #if H5_VERSION_GE(1, 10, 1)
     H5Pset_evict_on_close(fapl, 1);
 #endif
@@ -364,8 +365,9 @@ static void config_mismatch_message(const char *what, const char *path,
     char have[512], want[512];
     config_field_text(existing, field, have, sizeof have);
     config_field_text(wanted, field, want, sizeof want);
-    snprintf(err, errlen, "%s '%s' was made with %s=%s, this run has %s=%s; use another --out",
-             what, path, field, have, field, want);
+    snprintf(err, errlen, "%s '%s' was made with %s=%s, this run has %s=%s; use another --out%s",
+             what, path, field, have, field, want,
+             strstr(what, "partial") ? " or delete that file" : "");
 }
 
 /* open_stats_file: H5Fopen with our access list; on failure g_problem holds
@@ -550,6 +552,13 @@ static int check_existing_output(const char *path, const zc_stats_config *cfg, c
  * -1 on an error the user must resolve (other config, locked). */
 static int open_partial(zc_stats_writer *w, char *err, size_t errlen) {
     zc_stats_config have;
+    /* A file we may not write is the user's to sort out, never "corrupt". */
+    int fd = open(w->partial, O_RDWR);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot resume '%s': %s", w->partial, strerror(errno));
+        return -1;
+    }
+    close(fd);
     if (!has_hdf5_signature(w->partial)) {
         set_problem("not an HDF5 file");
         return 1;
@@ -610,6 +619,10 @@ static int create_partial(zc_stats_writer *w, char *err, size_t errlen) {
 fail:
     close_id(fapl);
     close_id(fcpl);
+    close_id(w->archs);
+    close_id(w->file);
+    w->archs = w->file = -1;
+    unlink(w->partial);
     snprintf(err, errlen, "cannot create stats file '%s': %s", w->partial, g_problem);
     return -1;
 }

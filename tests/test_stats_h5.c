@@ -418,6 +418,15 @@ static void test_resume_incomplete(const char *path, const zc_stats_config *cfg,
     add_incomplete_group(partial, 7);
     CHECK(group_exists(partial, 7) == 1);
 
+    /* A run of another configuration refuses the .partial and keeps it. */
+    uint64_t before = file_hash(partial);
+    zc_stats_config other = *cfg;
+    other.image_w = 7;
+    CHECK(zc_stats_writer_open(path, &other, err, sizeof err) == NULL &&
+          strstr(err, partial) && strstr(err, "image_w=6") && strstr(err, "image_w=7"));
+    printf("partial mismatch: %s\n", err);
+    CHECK(file_hash(partial) == before);
+
     /* The reader ignores the incomplete group. */
     int three[] = {0, 3, 5};
     check_file_holds(partial, three, 3, cfg->terminals);
