@@ -10,3 +10,37 @@ foreach(space nasbench_macro channel_resnet channel_mobilenet)
   set_tests_properties(spaces_params_${space} PROPERTIES
                        PASS_REGULAR_EXPRESSION "all equal to the table: yes")
 endforeach()
+
+# ---- all 22 terminals against PyTorch ---------------------------------------
+# spaces_torch_case(NAME SPACE DATASET ARCH...): `zcevo stats --store-params`
+# (batch 2) then tests/torch_spaces_ref.py (float64 reference, rel err < 1e-4).
+# Macro architectures are given by row index: zcevo reads an all-digit --arch
+# as an index (nasbench_macro 0 = 02012100, 448 = 00000000, 3196 = 12121212;
+# channel_* 16281 = 1111111, 14357 = 2143412, 9961 = 3142413, 0 = 4432214).
+set(TORCH_SPACES_REF ${CMAKE_SOURCE_DIR}/tests/torch_spaces_ref.py)
+set(TORCH_SPACES_DIR ${CMAKE_BINARY_DIR}/torch_spaces)
+file(MAKE_DIRECTORY ${TORCH_SPACES_DIR})
+function(spaces_torch_case name space dataset)
+  set(out ${TORCH_SPACES_DIR}/${name}.h5)
+  set(arch_args "")
+  foreach(arch ${ARGN})
+    string(APPEND arch_args " --arch '${arch}'")
+  endforeach()
+  add_test(NAME spaces_torch_${name}_produce
+           COMMAND sh -c "rm -f '${out}' '${out}.partial' && '$<TARGET_FILE:zcevo>' stats --data '${ZCEVO_DATA_DIR}' --space ${space} --dataset ${dataset}${arch_args} --batch 2 --seed 7 --threads 2 --store-params --out '${out}'")
+  set_tests_properties(spaces_torch_${name}_produce PROPERTIES
+                       FIXTURES_SETUP spaces_torch_${name} TIMEOUT 600)
+  add_test(NAME spaces_torch_${name}_check
+           COMMAND ${ZCEVO_PYTHON} ${TORCH_SPACES_REF} ${out} --rtol 1e-4)
+  set_tests_properties(spaces_torch_${name}_check PROPERTIES
+                       FIXTURES_REQUIRED spaces_torch_${name} TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+endfunction()
+
+if(TARGET zcevo)
+  # identity with downsample and plain identity, MB k3 t3, MB k5 t6 (first
+  # layer fed by the stem ReLU both as a downsample and as an MB block).
+  spaces_torch_case(nasbench_macro nasbench_macro cifar10 0 448 3196)
+  spaces_torch_case(channel_resnet channel_resnet cifar10 16281 14357)
+  spaces_torch_case(channel_mobilenet channel_mobilenet cifar10 16281 9961)
+endif()

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""torch_spaces_ref.py: independent PyTorch reference for `zcevo stats` on
+the design spaces of issue 8 (NAS-Bench-Macro, Channel-Bench-Macro ResNet
+and MobileNet, NDS AnyNet).
+
+The networks are written here from the authors' definitions, with their
+module names (xiusu/NAS-Bench-Macro train/model.py, xiusu/Channel-Bench-
+Macro model.py, facebookresearch/pycls anynet.py), so that the parameters
+stored by `zcevo stats --store-params` load by state_dict name. Helpers
+(parameter loading, attributes, relative error, terminal names) come from
+tests/torch_stats_ref.py. The reference runs in float64 on the file's float32
+parameters and inputs; a ReLU input within rtol x rms of zero has a
+rounding-ambiguous sign, and there the sign the file's inpact has is used
+(RCB ReLUs only: other ReLUs are not in the file).
+
+RCB blocks (docs/spaces.md): a ReLU whose output is the input of a conv
+(optionally followed by a second conv: a separable block) followed by a BN.
+inpact = ReLU input, preact = ReLU output (where that tensor also feeds a
+residual sum, its gradient is the total one), act = BN output, wt = weight
+of the (first) conv.
+
+Usage: torch_spaces_ref.py FILE.h5 [--rtol 1e-4]
+Prints one line per architecture and "N passed, M failed" (tensors).
+"""
+import os
+import sys
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_stats_ref as base  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# RCB bookkeeping (the protocol of torch_stats_ref.run_pass)
+# ---------------------------------------------------------------------------
+class ConvMeta:
+    """What the checker reads of a block's conv: the first conv's weight
+    and kernel, the last conv's output channels, the largest stride."""
+
+    def __init__(self, first, last):
+        self.weight = first.weight
+        self.in_channels = first.in_channels
+        self.out_channels = last.out_channels
+        self.kernel_size = first.kernel_size
+        self.stride = (max(first.stride[0], last.stride[0]),)
+
+
+class Block:
+    """An RCB block: name and conv meta (op[1])."""
+
+    def __init__(self, name, first, last=None):
+        self.block_name = name
+        self.op = [None, ConvMeta(first, last or first), None]
+
+
+class Recording(nn.Module):
+    """Base of the networks: self.blocks (in execution order) and tap()."""
+
+    def __init__(self):
+        super().__init__()
+        self._blocks = {}
+        self.block_list = []
+        self.hints = None
+        self.ambiguity = 0.0
+        self.records = {}
+
+    def add_block(self, name, first, last=None):
+        b = Block(name, first, last)
+        self._blocks[name] = b
+        self.block_list.append(b)
+
+    def rcb_relu(self, name, inpact):
+        """ReLU of block `name`: returns preact (grad retained); ambiguous
+        signs follow the file's inpact (self.hints[name]) when given."""
+        mask = inpact > 0
+        hint = self.hints.get(name) if self.hints else None
+        if hint is not None:
+            tau = self.ambiguity * inpact.detach().pow(2).mean().sqrt()
+            ambiguous = (inpact.detach().abs() <= tau) & (inpact.detach() != 0)
+            mask = torch.where(ambiguous, torch.from_numpy(hint > 0), mask)
+        mask = mask.to(inpact.dtype)
+        preact = inpact * mask
+        preact.retain_grad()
+        self.records[name] = {"inpact": inpact, "preact": preact, "mask": mask}
+        return preact
+
+    def tap(self, name, act):
+        act.retain_grad()
+        self.records[name]["act"] = act
+
+
+def module_path(net, module):
+    for name, m in net.named_modules():
+        if m is module:
+            return name
+    raise KeyError(module)
+
+
+# ---------------------------------------------------------------------------
+# NAS-Bench-Macro and Channel-Bench-Macro
+# ---------------------------------------------------------------------------
+class Downsample(nn.Module):
+    def __init__(self, inp, oup, stride):
+        super().__init__()
+        self.downsample = nn.Sequential(nn.Conv2d(inp, oup, 1, stride=stride, bias=False),
+                                        nn.BatchNorm2d(oup))
+
+
+class MBBlock(nn.Module):
+    """pw Conv+BN+ReLU, dw Conv+BN+ReLU, pw-linear Conv+BN (conv.0 .. conv.7)."""
+
+    def __init__(self, inp, hidden, oup, k, stride):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(inp, hidden, 1, 1, 0, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(),
+            nn.Conv2d(hidden, hidden, k, stride, k // 2, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden), nn.ReLU(),
+            nn.Conv2d(hidden, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup))
+        self.shortcut = inp == oup and stride == 1
+
+
+class MacroNet(Recording):
+    """Both macro MobileNets: stem, a list of layers (Downsample, MBBlock or
+    None = identity), out conv (or none), pooling, classifier."""
+
+    def __init__(self, stem_c, stem_stride, layers, out_c, num_classes):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, stem_c, 3, stem_stride, 1, bias=False),
+                                  nn.BatchNorm2d(stem_c), nn.ReLU())
+        self.features = nn.Sequential(*[m if m is not None else nn.Identity() for m in layers])
+        last_c = stem_c
+        for m in layers:
+            if isinstance(m, Downsample):
+                last_c = m.downsample[0].out_channels
+            elif isinstance(m, MBBlock):
+                last_c = m.conv[6].out_channels
+        self.out = nn.Sequential(nn.Conv2d(last_c, out_c, 1, bias=False), nn.BatchNorm2d(out_c),
+                                 nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+        self.classifier = nn.Linear(out_c, num_classes)
+        for i, m in enumerate(self.features):
+            if isinstance(m, Downsample):
+                if i == 0:
+                    self.add_block(f"features.{i}.downsample.0", m.downsample[0])
+            elif isinstance(m, MBBlock):
+                if i == 0:
+                    self.add_block(f"features.{i}.conv.0", m.conv[0])
+                self.add_block(f"features.{i}.conv.3", m.conv[3])
+                self.add_block(f"features.{i}.conv.6", m.conv[6])
+
+    def forward(self, x):
+        s = self.stem[1](self.stem[0](x))
+        first = self.block_list[0].block_name  # the stem ReLU feeds features.0
+        x = self.rcb_relu(first, s)
+        for i, m in enumerate(self.features):
+            if isinstance(m, Downsample):
+                x = m.downsample[1](m.downsample[0](x))
+                if i == 0:
+                    self.tap(first, x)
+            elif isinstance(m, MBBlock):
+                c = m.conv
+                a = c[1](c[0](x))
+                if i == 0:
+                    self.tap(first, a)
+                r1 = self.rcb_relu(f"features.{i}.conv.3", a)
+                b = c[4](c[3](r1))
+                self.tap(f"features.{i}.conv.3", b)
+                r2 = self.rcb_relu(f"features.{i}.conv.6", b)
+                y = c[7](c[6](r2))
+                self.tap(f"features.{i}.conv.6", y)
+                x = y + x if m.shortcut else y
+        x = self.out(x)
+        return self.classifier(x.view(x.size(0), -1))
+
+
+def nb_macro(arch, num_classes):
+    ops = [int(ch) for ch in arch]
+    assert len(ops) == 8
+    layers, c, i = [], 32, 0
+    for stage in (2, 3, 3):
+        for j in range(stage):
+            stride, oup = (2, 2 * c) if j == 0 else (1, c)
+            op = ops[i]
+            if op == 0:
+                layers.append(Downsample(c, oup, stride) if stride != 1 or c != oup else None)
+            else:
+                t, k = (3, 3) if op == 1 else (6, 5)
+                layers.append(MBBlock(c, c * t, oup, k, stride))
+            c, i = oup, i + 1
+    return MacroNet(32, 1, layers, 1280, num_classes)
+
+
+def channel_mobilenet(arch, num_classes):
+    oris = [2 * v for v in (64, 384, 384, 384, 128, 768, 512)]
+    c = [round(float(a) * o / 4) for a, o in zip(arch, oris)]
+    layers = [MBBlock(c[0], c[1], c[0], 3, 1), MBBlock(c[0], c[2], c[0], 3, 1),
+              MBBlock(c[0], c[3], c[4], 3, 2), MBBlock(c[4], c[5], c[4], 3, 1)]
+    return MacroNet(c[0], 2, layers, c[6], num_classes)
+
+
+class ChannelResNet(Recording):
+    def __init__(self, arch, num_classes):
+        super().__init__()
+        oris = [2 * v for v in (128, 128, 128, 256, 256, 256, 256)]
+        c = [round(float(a) * o / 4) for a, o in zip(arch, oris)]
+        self.stem = nn.Sequential(nn.Conv2d(3, c[0], 3, 2, 1, bias=False),
+                                  nn.BatchNorm2d(c[0]), nn.ReLU())
+        spec = [(c[0], c[1], c[0], 1), (c[0], c[2], c[0], 1), (c[0], c[3], c[4], 2),
+                (c[4], c[5], c[4], 1), (c[4], c[6], c[4], 1)]
+        for i, (a, m, o, s) in enumerate(spec):
+            blk = nn.Sequential(nn.Conv2d(a, m, 3, s, 1, bias=False), nn.BatchNorm2d(m), nn.ReLU(),
+                                nn.Conv2d(m, o, 3, 1, 1, bias=False), nn.BatchNorm2d(o))
+            self.add_module(f"block{i + 1}", blk)
+            self.add_block(f"block{i + 1}.0", blk[0])
+            self.add_block(f"block{i + 1}.3", blk[3])
+        self.classifier = nn.Linear(c[4], num_classes)
+
+    def forward(self, x):
+        s = self.stem[1](self.stem[0](x))
+        for i in range(1, 6):
+            blk = getattr(self, f"block{i}")
+            x = self.rcb_relu(f"block{i}.0", s)
+            a = blk[1](blk[0](x))
+            self.tap(f"block{i}.0", a)
+            r = self.rcb_relu(f"block{i}.3", a)
+            y = blk[4](blk[3](r))
+            self.tap(f"block{i}.3", y)
+            s = y if i == 3 else x + y
+        x = F.adaptive_avg_pool2d(F.relu(s), 1)
+        return self.classifier(x.view(x.size(0), -1))
+
+
+# ---------------------------------------------------------------------------
+# Dispatch
+# ---------------------------------------------------------------------------
+BUILDERS = {
+    "nasbench_macro": nb_macro,
+    "channel_mobilenet": channel_mobilenet,
+    "channel_resnet": ChannelResNet,
+}
+
+
+def build_network(space, arch_str, num_classes):
+    if space not in BUILDERS:
+        raise ValueError(f"torch_spaces_ref: unknown space {space!r}")
+    net = BUILDERS[space](arch_str, num_classes)
+    return net, net.block_list
+
+
+def run_pass(net, x, hints, ambiguity):
+    """Forward (training-mode BN) and backward of sum(logits); returns
+    {block: {kind: float64 ndarray}} for the 7 per-pass kinds."""
+    net.train()
+    net.zero_grad(set_to_none=True)
+    net.records, net.hints, net.ambiguity = {}, hints, ambiguity
+    logits = net(x)
+    logits.backward(torch.ones_like(logits))
+    out = {}
+    for b in net.block_list:
+        r = net.records.get(b.block_name)
+        if r is None or "act" not in r:
+            raise RuntimeError(f"block {b.block_name} did not run")
+        zeros = torch.zeros_like
+        pg = r["preact"].grad if r["preact"].grad is not None else zeros(r["preact"])
+        ag = r["act"].grad if r["act"].grad is not None else zeros(r["act"])
+        w = b.op[1].weight
+        wg = w.grad if w.grad is not None else zeros(w)
+        out[b.block_name] = {k: v.detach().numpy().astype(np.float64).copy() for k, v in {
+            "inpact": r["inpact"], "preact": r["preact"], "act": r["act"],
+            "inpact_grad": pg * r["mask"], "preact_grad": pg, "act_grad": ag,
+            "wt_grad": wg}.items()}
+    net.records, net.hints = {}, None
+    return out
+
+
+def inpact_hints(layers):
+    """{pass: {block: the file's inpact}} (perturb = data + stored difference)."""
+    hints = {p: {} for p in base.PASSES}
+    for key in layers:
+        lg = layers[key]
+        name = base.attr_str(lg, "name")
+        if "inpact_data" in lg:
+            hints["data"][name] = np.asarray(lg["inpact_data"][()], dtype=np.float64)
+            if "inpact_perturb" in lg:
+                hints["perturb"][name] = hints["data"][name] + lg["inpact_perturb"][()]
+        if "inpact_noise" in lg:
+            hints["noise"][name] = np.asarray(lg["inpact_noise"][()], dtype=np.float64)
+    return hints
+
+
+def check_arch(g, space, num_classes, inputs, rtol, tally):
+    """Compare one /archs/X group; returns the number of failed tensors."""
+    arch_str = base.attr_str(g, "arch_str")
+    where = f"arch {g.name.split('/')[-1]}"
+    net, blocks = build_network(space, arch_str, num_classes)
+    problems = base.load_params(net, g["params"], where) if "params" in g else [
+        f"{where}: no /params group (run zcevo stats with --store-params)"]
+    if problems:
+        for p in problems:
+            print("FAIL", p)
+        return 1
+    net.double()
+    hints = inpact_hints(g["layers"])
+    ref = {p: run_pass(net, torch.from_numpy(inputs[p].astype(np.float64)), hints.get(p), rtol)
+           for p in base.PASSES}
+    keys = sorted(g["layers"].keys(), key=int)
+    names = [base.attr_str(g["layers"][k], "name") for k in keys]
+    want = [b.block_name for b in blocks]
+    failed, worst = 0, (0.0, "")
+    if names != want:
+        print(f"FAIL {where}: block list differs: file {names[:8]}..., reference {want[:8]}...")
+        failed += 1
+    metas = {b.block_name: b.op[1] for b in blocks}
+    for k, name in zip(keys, names):
+        lg = g["layers"][k]
+        if name not in metas:
+            continue
+        meta = metas[name]
+        for attr, val in (("c_in", meta.in_channels), ("c_out", meta.out_channels),
+                          ("kernel_h", meta.kernel_size[0]), ("stride", meta.stride[0])):
+            got = base.attr_int(lg, attr)
+            if got is not None and got != val:
+                print(f"FAIL {where}: {name} {attr} = {got}, expected {val}")
+                failed += 1
+        for t in base.TERMINALS:
+            if t not in lg:
+                continue
+            kind, _, pss = t.rpartition("_")
+            if t == "wt":
+                b_ref = meta.weight.detach().numpy().astype(np.float64)
+            elif pss == "perturb":
+                b_ref = ref["perturb"][name][kind] - ref["data"][name][kind]
+            else:
+                b_ref = ref[pss][name][kind]
+            a = np.asarray(lg[t][()], dtype=np.float64)
+            if a.shape != b_ref.shape:
+                err, ok = float("inf"), False
+            else:
+                err, zero = base.rel_error(a, b_ref)
+                ok = err <= 1e-6 if zero else err < rtol
+            tally[0 if ok else 1] += 1
+            if not ok:
+                failed += 1
+                if failed <= 20:
+                    print(f"FAIL {where} {arch_str[:60]}: {name} {t}: rel err {err:.3g}")
+            if err > worst[0]:
+                worst = (err, f"{name} {t}")
+    print(f"{where} {arch_str[:80]}: {len(names)} blocks, max rel err {worst[0]:.3g} "
+          f"({worst[1]}): {'OK' if not failed else 'FAILED'}")
+    return failed
+
+
+def check_file(path, rtol):
+    torch.set_num_threads(2)
+    tally = [0, 0]
+    structural = 0
+    with h5py.File(path, "r") as f:
+        space = base.attr_str(f, "space")
+        dataset = base.attr_str(f, "dataset", "")
+        num_classes = base.attr_int(f, "num_classes", base.DATASET_CLASSES.get(dataset))
+        inputs = {p: np.asarray(f["inputs"][p][()], dtype=np.float32) for p in base.PASSES}
+        print(f"{path}: space {space}, dataset {dataset}, classes {num_classes}, "
+              f"inputs {inputs['data'].shape}, {len(f['archs'])} archs, rtol {rtol:g}, "
+              f"float64 reference")
+        for key in sorted(f["archs"].keys()):
+            before = tally[1]
+            failed = check_arch(f["archs"][key], space, num_classes, inputs, rtol, tally)
+            structural += failed - (tally[1] - before)
+    print(f"{tally[0]} passed, {tally[1]} failed")
+    return 1 if tally[1] or structural or tally[0] == 0 else 0
+
+
+def main():
+    args = sys.argv[1:]
+    rtol = 1e-4
+    if "--rtol" in args:
+        i = args.index("--rtol")
+        rtol = float(args[i + 1])
+        del args[i:i + 2]
+    if len(args) != 1:
+        print(__doc__)
+        return 2
+    return check_file(args[0], rtol)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
