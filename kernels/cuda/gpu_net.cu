@@ -1,0 +1,868 @@
+/* gpu_net.cu: the CUDA network executor and GPU statistics (see
+ * gpu_net.h). Mirrors common/net.c (forward, backward, gradient
+ * accumulation rules) and common/stats_compute.c (three passes, 22
+ * terminals, perturb as a difference) layer by layer. */
+#include "kernels/cuda/gpu_net.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "common/stats_compute.h"
+#include "common/util.h"
+}
+
+#include "kernels/cuda/gpu_kernels.cuh"
+
+/* ---- context ------------------------------------------------------------- */
+
+#define ARENA_ALIGN 256
+#define WORKSPACE_LIMIT ((size_t)512 << 20)
+
+typedef struct {
+    int v[15]; /* n c h w k r s stride_h stride_w pad_h pad_w dil_h dil_w groups tf32 */
+} conv_key;
+
+typedef struct {
+    conv_key key;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    size_t ws_bytes; /* the largest of the three */
+} conv_algos;
+
+typedef struct {
+    cudnnTensorDescriptor_t xd, yd, bnd;
+    cudnnFilterDescriptor_t wd;
+    cudnnConvolutionDescriptor_t cd;
+    cudnnPoolingDescriptor_t pd;
+    int algo; /* index into the algorithm cache, -1 when not a conv */
+    float *bn_mean, *bn_invstd;
+} gpu_layer;
+
+struct zc_gpu_ctx {
+    int device;
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    cublasHandle_t blas;
+    int tf32;
+    char err[256];
+    /* convolution algorithm cache, kept across networks */
+    conv_algos *algos;
+    int n_algos, cap_algos;
+    /* the loaded network */
+    const zc_net *net;
+    gpu_layer *layers;
+    int n_layers, cap_layers;
+    float **val, **grad, **pdata, **pgrad;
+    unsigned char *grad_set;
+    int cap_values, cap_params;
+    float *pgrad_base;
+    size_t pgrad_bytes;
+    void *ws;
+    size_t ws_bytes;
+    char *arena;
+    size_t arena_cap;
+    /* statistics */
+    char *tarena;
+    size_t tarena_cap;
+    zc_gpu_stats stats;
+    int stats_valid;
+};
+
+static int gfail(zc_gpu_ctx *ctx, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+#define G_CUDA(call)                                                             \
+    do {                                                                         \
+        cudaError_t e_ = (call);                                                 \
+        if (e_ != cudaSuccess)                                                   \
+            return gfail(ctx, "cuda: %s (line %d): %s", #call, __LINE__,         \
+                         cudaGetErrorString(e_));                                \
+    } while (0)
+#define G_CUDNN(call)                                                            \
+    do {                                                                         \
+        cudnnStatus_t s_ = (call);                                               \
+        if (s_ != CUDNN_STATUS_SUCCESS)                                          \
+            return gfail(ctx, "cudnn: %s (line %d): %s", #call, __LINE__,        \
+                         cudnnGetErrorString(s_));                               \
+    } while (0)
+#define G_CUBLAS(call)                                                           \
+    do {                                                                         \
+        cublasStatus_t s_ = (call);                                              \
+        if (s_ != CUBLAS_STATUS_SUCCESS)                                         \
+            return gfail(ctx, "cublas: %s (line %d): status %d", #call, __LINE__, \
+                         (int)s_);                                               \
+    } while (0)
+#define G_LAUNCHED() G_CUDA(cudaGetLastError())
+
+extern "C" const char *zc_gpu_last_error(const zc_gpu_ctx *ctx) { return ctx->err; }
+extern "C" void *zc_gpu_ctx_stream(zc_gpu_ctx *ctx) { return (void *)ctx->stream; }
+extern "C" void *zc_gpu_ctx_cublas(zc_gpu_ctx *ctx) { return (void *)ctx->blas; }
+extern "C" int zc_gpu_ctx_device(const zc_gpu_ctx *ctx) { return ctx->device; }
+
+extern "C" int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx) {
+    return (int64_t)(ctx->arena_cap + ctx->tarena_cap);
+}
+
+extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        cudaGetLastError();
+        snprintf(err, errlen, "no CUDA device available");
+        return NULL;
+    }
+    if (device < 0 || device >= count) {
+        snprintf(err, errlen, "CUDA device %d does not exist (%d present)", device, count);
+        return NULL;
+    }
+    zc_gpu_ctx *ctx = (zc_gpu_ctx *)zc_calloc(1, sizeof *ctx);
+    ctx->device = device;
+    const char *tf = getenv("ZCEVO_CUDA_TF32");
+    ctx->tf32 = tf && tf[0] == '1';
+    cudaError_t e = cudaSetDevice(device);
+    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking);
+    if (e != cudaSuccess) {
+        snprintf(err, errlen, "CUDA device %d: %s", device, cudaGetErrorString(e));
+        free(ctx);
+        return NULL;
+    }
+    cudnnStatus_t ds = cudnnCreate(&ctx->dnn);
+    if (ds != CUDNN_STATUS_SUCCESS) {
+        snprintf(err, errlen, "cudnnCreate: %s", cudnnGetErrorString(ds));
+        cudaStreamDestroy(ctx->stream);
+        free(ctx);
+        return NULL;
+    }
+    cublasStatus_t bs = cublasCreate(&ctx->blas);
+    if (bs != CUBLAS_STATUS_SUCCESS) {
+        snprintf(err, errlen, "cublasCreate: status %d", (int)bs);
+        cudnnDestroy(ctx->dnn);
+        cudaStreamDestroy(ctx->stream);
+        free(ctx);
+        return NULL;
+    }
+    cudnnSetStream(ctx->dnn, ctx->stream);
+    cublasSetStream(ctx->blas, ctx->stream);
+    cublasSetMathMode(ctx->blas, ctx->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    return ctx;
+}
+
+static void destroy_layer_descriptors(zc_gpu_ctx *ctx) {
+    for (int l = 0; l < ctx->n_layers; l++) {
+        gpu_layer *g = &ctx->layers[l];
+        if (g->xd) cudnnDestroyTensorDescriptor(g->xd);
+        if (g->yd) cudnnDestroyTensorDescriptor(g->yd);
+        if (g->bnd) cudnnDestroyTensorDescriptor(g->bnd);
+        if (g->wd) cudnnDestroyFilterDescriptor(g->wd);
+        if (g->cd) cudnnDestroyConvolutionDescriptor(g->cd);
+        if (g->pd) cudnnDestroyPoolingDescriptor(g->pd);
+        memset(g, 0, sizeof *g);
+    }
+    ctx->n_layers = 0;
+}
+
+static void free_stats_layers(zc_gpu_ctx *ctx) {
+    free(ctx->stats.layers);
+    ctx->stats.layers = NULL;
+    ctx->stats.n_layers = 0;
+    ctx->stats_valid = 0;
+}
+
+extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
+    if (!ctx) return;
+    cudaSetDevice(ctx->device);
+    cudaStreamSynchronize(ctx->stream);
+    destroy_layer_descriptors(ctx);
+    free(ctx->layers);
+    free(ctx->algos);
+    free(ctx->val);
+    free(ctx->grad);
+    free(ctx->pdata);
+    free(ctx->pgrad);
+    free(ctx->grad_set);
+    free_stats_layers(ctx);
+    if (ctx->arena) cudaFree(ctx->arena);
+    if (ctx->tarena) cudaFree(ctx->tarena);
+    cublasDestroy(ctx->blas);
+    cudnnDestroy(ctx->dnn);
+    cudaStreamDestroy(ctx->stream);
+    free(ctx);
+}
+
+extern "C" int zc_gpu_synchronize(zc_gpu_ctx *ctx) {
+    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    return 0;
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static int set_4d(zc_gpu_ctx *ctx, cudnnTensorDescriptor_t *d, int n, int c, int h, int w) {
+    if (!*d) G_CUDNN(cudnnCreateTensorDescriptor(d));
+    G_CUDNN(cudnnSetTensor4dDescriptor(*d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w));
+    return 0;
+}
+
+static int accept_math(const zc_gpu_ctx *ctx, cudnnMathType_t m) {
+    if (ctx->tf32) return 1;
+    return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+}
+
+/* choose (or find cached) algorithms for conv layer g; index into cache */
+static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *g) {
+    conv_key key;
+    int kv[15] = {d->n, d->c, d->h, d->w, d->k, d->r, d->s, d->stride_h, d->stride_w,
+                  d->pad_h, d->pad_w, d->dil_h, d->dil_w, d->groups, ctx->tf32};
+    memcpy(key.v, kv, sizeof kv);
+    for (int i = 0; i < ctx->n_algos; i++)
+        if (memcmp(&ctx->algos[i].key, &key, sizeof key) == 0) return i;
+    conv_algos a;
+    memset(&a, 0, sizeof a);
+    a.key = key;
+    enum { MAXA = 16 };
+    int got = 0, found = 0;
+    size_t bytes = 0;
+
+    cudnnConvolutionFwdAlgoPerf_t fp[MAXA];
+    G_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd, MAXA,
+                                                   &got, fp));
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (int i = 0; i < got && !found; i++)
+            if (fp[i].status == CUDNN_STATUS_SUCCESS && fp[i].memory <= WORKSPACE_LIMIT &&
+                (pass || (fp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, fp[i].mathType)))) {
+                a.fwd = fp[i].algo;
+                found = 1;
+            }
+    if (!found) return gfail(ctx, "cudnn: no forward convolution algorithm for this shape");
+    G_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
+                                                    &bytes));
+    a.ws_bytes = bytes;
+
+    cudnnConvolutionBwdDataAlgoPerf_t dp[MAXA];
+    found = 0;
+    G_CUDNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd, MAXA,
+                                                        &got, dp));
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (int i = 0; i < got && !found; i++)
+            if (dp[i].status == CUDNN_STATUS_SUCCESS && dp[i].memory <= WORKSPACE_LIMIT &&
+                (pass || (dp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, dp[i].mathType)))) {
+                a.bwd_data = dp[i].algo;
+                found = 1;
+            }
+    if (!found) return gfail(ctx, "cudnn: no backward-data convolution algorithm for this shape");
+    G_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+                                                         a.bwd_data, &bytes));
+    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
+
+    cudnnConvolutionBwdFilterAlgoPerf_t wp[MAXA];
+    found = 0;
+    G_CUDNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                          MAXA, &got, wp));
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (int i = 0; i < got && !found; i++)
+            if (wp[i].status == CUDNN_STATUS_SUCCESS && wp[i].memory <= WORKSPACE_LIMIT &&
+                (pass || (wp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, wp[i].mathType)))) {
+                a.bwd_filter = wp[i].algo;
+                found = 1;
+            }
+    if (!found) return gfail(ctx, "cudnn: no backward-filter convolution algorithm for this shape");
+    G_CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                           a.bwd_filter, &bytes));
+    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
+
+    if (ctx->n_algos == ctx->cap_algos) {
+        ctx->cap_algos = ctx->cap_algos ? 2 * ctx->cap_algos : 64;
+        ctx->algos = (conv_algos *)zc_realloc(ctx->algos, sizeof *ctx->algos * ctx->cap_algos);
+    }
+    ctx->algos[ctx->n_algos] = a;
+    return ctx->n_algos++;
+}
+
+static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
+    const zc_layer *L = &net->layers[l];
+    gpu_layer *g = &ctx->layers[l];
+    memset(g, 0, sizeof *g);
+    g->algo = -1;
+    zc_vshape s = net->vshape[L->in[0]], o = net->vshape[L->out];
+    switch (L->kind) {
+    case ZC_L_CONV: {
+        const zc_conv_desc *d = &L->conv;
+        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w) || set_4d(ctx, &g->yd, o.n, o.c, o.h, o.w))
+            return -1;
+        G_CUDNN(cudnnCreateFilterDescriptor(&g->wd));
+        G_CUDNN(cudnnSetFilter4dDescriptor(g->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->k,
+                                           d->c / d->groups, d->r, d->s));
+        G_CUDNN(cudnnCreateConvolutionDescriptor(&g->cd));
+        G_CUDNN(cudnnSetConvolution2dDescriptor(g->cd, d->pad_h, d->pad_w, d->stride_h,
+                                                d->stride_w, d->dil_h, d->dil_w,
+                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+        G_CUDNN(cudnnSetConvolutionGroupCount(g->cd, d->groups));
+        G_CUDNN(cudnnSetConvolutionMathType(g->cd, ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+        int n, c, h, w;
+        G_CUDNN(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
+        if (n != o.n || c != o.c || h != o.h || w != o.w)
+            return gfail(ctx, "cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
+                         l, n, c, h, w, o.n, o.c, o.h, o.w);
+        g->algo = choose_conv_algos(ctx, d, g);
+        if (g->algo < 0) return -1;
+        break;
+    }
+    case ZC_L_BN:
+        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w)) return -1;
+        G_CUDNN(cudnnCreateTensorDescriptor(&g->bnd));
+        G_CUDNN(cudnnDeriveBNTensorDescriptor(g->bnd, g->xd, CUDNN_BATCHNORM_SPATIAL));
+        break;
+    case ZC_L_AVGPOOL:
+    case ZC_L_MAXPOOL: {
+        const zc_pool_desc *d = &L->pool;
+        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w) || set_4d(ctx, &g->yd, o.n, o.c, o.h, o.w))
+            return -1;
+        cudnnPoolingMode_t mode = L->kind == ZC_L_MAXPOOL ? CUDNN_POOLING_MAX_DETERMINISTIC
+                                  : d->count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
+                                                         : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
+        G_CUDNN(cudnnCreatePoolingDescriptor(&g->pd));
+        G_CUDNN(cudnnSetPooling2dDescriptor(g->pd, mode, CUDNN_PROPAGATE_NAN, d->kh, d->kw,
+                                            d->pad_h, d->pad_w, d->stride_h, d->stride_w));
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+static size_t align_up(size_t x) { return (x + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN; }
+
+/* grow_arena: make *arena hold at least bytes (contents not kept) */
+static int grow_arena(zc_gpu_ctx *ctx, char **arena, size_t *cap, size_t bytes) {
+    if (bytes <= *cap) return 0;
+    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    if (*arena) G_CUDA(cudaFree(*arena));
+    *arena = NULL;
+    *cap = 0;
+    size_t want = bytes + bytes / 8;
+    if (cudaMalloc((void **)arena, want) != cudaSuccess) {
+        cudaGetLastError();
+        size_t free_b = 0, total_b = 0;
+        cudaMemGetInfo(&free_b, &total_b);
+        *arena = NULL;
+        return gfail(ctx, "cuda: device %d: needs %.1f MiB more, %.1f MiB free of %.1f MiB",
+                     ctx->device, want / 1048576.0, free_b / 1048576.0, total_b / 1048576.0);
+    }
+    *cap = want;
+    return 0;
+}
+
+static void ensure_host_arrays(zc_gpu_ctx *ctx, const zc_net *net) {
+    if (net->n_values > ctx->cap_values) {
+        ctx->cap_values = net->n_values;
+        ctx->val = (float **)zc_realloc(ctx->val, sizeof(float *) * ctx->cap_values);
+        ctx->grad = (float **)zc_realloc(ctx->grad, sizeof(float *) * ctx->cap_values);
+        ctx->grad_set = (unsigned char *)zc_realloc(ctx->grad_set, (size_t)ctx->cap_values);
+    }
+    if (net->n_params > ctx->cap_params) {
+        ctx->cap_params = net->n_params;
+        ctx->pdata = (float **)zc_realloc(ctx->pdata, sizeof(float *) * ctx->cap_params);
+        ctx->pgrad = (float **)zc_realloc(ctx->pgrad, sizeof(float *) * ctx->cap_params);
+    }
+    if (net->n_layers > ctx->cap_layers) {
+        ctx->cap_layers = net->n_layers;
+        ctx->layers = (gpu_layer *)zc_realloc(ctx->layers, sizeof(gpu_layer) * ctx->cap_layers);
+    }
+}
+
+extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
+    ctx->err[0] = 0;
+    G_CUDA(cudaSetDevice(ctx->device));
+    destroy_layer_descriptors(ctx);
+    free_stats_layers(ctx);
+    ctx->net = NULL;
+    ensure_host_arrays(ctx, net);
+    ctx->n_layers = net->n_layers;
+    memset(ctx->layers, 0, sizeof(gpu_layer) * (size_t)net->n_layers);
+    size_t ws = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (build_layer(ctx, net, l)) return -1;
+        if (ctx->layers[l].algo >= 0 && ctx->algos[ctx->layers[l].algo].ws_bytes > ws)
+            ws = ctx->algos[ctx->layers[l].algo].ws_bytes;
+    }
+    /* layout: param data | param grads (contiguous) | values | grads | bn | ws */
+    size_t off = 0;
+    size_t *pdata_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
+    size_t *pgrad_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
+    for (int p = 0; p < net->n_params; p++) {
+        pdata_off[p] = off;
+        off = align_up(off + sizeof(float) * (size_t)net->params[p].numel);
+    }
+    size_t pgrad_start = off;
+    for (int p = 0; p < net->n_params; p++) {
+        pgrad_off[p] = off;
+        off += sizeof(float) * (size_t)net->params[p].numel; /* packed: one memset */
+    }
+    size_t pgrad_end = off;
+    off = align_up(off);
+    size_t *val_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)net->n_values * 2);
+    for (int v = 0; v < net->n_values; v++) {
+        val_off[2 * v] = off;
+        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
+        val_off[2 * v + 1] = off;
+        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
+    }
+    size_t *bn_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_layers + 1));
+    for (int l = 0; l < net->n_layers; l++) {
+        bn_off[l] = off;
+        if (net->layers[l].kind == ZC_L_BN)
+            off = align_up(off + 2 * sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c);
+    }
+    size_t ws_off = off;
+    off = align_up(off + ws + 1);
+    int rc = grow_arena(ctx, &ctx->arena, &ctx->arena_cap, off);
+    if (rc == 0) {
+        char *base = ctx->arena;
+        for (int p = 0; p < net->n_params; p++) {
+            ctx->pdata[p] = (float *)(base + pdata_off[p]);
+            ctx->pgrad[p] = (float *)(base + pgrad_off[p]);
+        }
+        ctx->pgrad_base = (float *)(base + pgrad_start);
+        ctx->pgrad_bytes = pgrad_end - pgrad_start;
+        for (int v = 0; v < net->n_values; v++) {
+            ctx->val[v] = (float *)(base + val_off[2 * v]);
+            ctx->grad[v] = (float *)(base + val_off[2 * v + 1]);
+            ctx->grad_set[v] = 0;
+        }
+        for (int l = 0; l < net->n_layers; l++) {
+            if (net->layers[l].kind != ZC_L_BN) continue;
+            int c = net->vshape[net->layers[l].in[0]].c;
+            ctx->layers[l].bn_mean = (float *)(base + bn_off[l]);
+            ctx->layers[l].bn_invstd = ctx->layers[l].bn_mean + c;
+        }
+        ctx->ws = base + ws_off;
+        ctx->ws_bytes = ws;
+    }
+    free(pdata_off);
+    free(pgrad_off);
+    free(val_off);
+    free(bn_off);
+    if (rc) return -1;
+    for (int p = 0; p < net->n_params; p++) {
+        if (!net->params[p].data)
+            return gfail(ctx, "parameter %s not drawn (call zc_net_init_params)",
+                         net->params[p].name);
+        G_CUDA(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
+                               sizeof(float) * (size_t)net->params[p].numel,
+                               cudaMemcpyHostToDevice, ctx->stream));
+    }
+    ctx->net = net;
+    return 0;
+}
+
+/* ---- forward --------------------------------------------------------------- */
+
+static const float k_one = 1.0f, k_zero = 0.0f;
+
+static int forward_layer(zc_gpu_ctx *ctx, int l) {
+    const zc_net *net = ctx->net;
+    const zc_layer *L = &net->layers[l];
+    gpu_layer *g = &ctx->layers[l];
+    float *y = ctx->val[L->out];
+    const float *x = ctx->val[L->in[0]];
+    zc_vshape s = net->vshape[L->in[0]];
+    int64_t count = zc_net_value_numel(net, L->out);
+    cudaStream_t st = ctx->stream;
+    switch (L->kind) {
+    case ZC_L_CONV: {
+        const conv_algos *a = &ctx->algos[g->algo];
+        G_CUDNN(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd, ctx->pdata[L->param[0]],
+                                        g->cd, a->fwd, ctx->ws, ctx->ws_bytes, &k_zero, g->yd, y));
+        break;
+    }
+    case ZC_L_BN:
+        G_CUDNN(cudnnBatchNormalizationForwardTraining(
+            ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &k_zero, g->xd, x, g->xd, y, g->bnd,
+            ctx->pdata[L->param[0]], ctx->pdata[L->param[1]], 1.0, NULL, NULL, (double)L->eps,
+            g->bn_mean, g->bn_invstd));
+        break;
+    case ZC_L_RELU:
+        zc_gk_relu_forward(st, x, y, count);
+        break;
+    case ZC_L_AVGPOOL:
+    case ZC_L_MAXPOOL:
+        G_CUDNN(cudnnPoolingForward(ctx->dnn, g->pd, &k_one, g->xd, x, &k_zero, g->yd, y));
+        break;
+    case ZC_L_GAP:
+        zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
+        break;
+    case ZC_L_LINEAR: {
+        int out_f = net->vshape[L->out].c, in_f = s.c;
+        zc_gk_bias_fill(st, y, ctx->pdata[L->param[1]], s.n, out_f);
+        G_LAUNCHED();
+        /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
+        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
+                             ctx->pdata[L->param[0]], in_f, x, in_f, &k_one, y, out_f));
+        break;
+    }
+    case ZC_L_ADD: {
+        zc_gk_ptrs in;
+        for (int i = 0; i < L->n_in; i++) in.p[i] = ctx->val[L->in[i]];
+        in.n = L->n_in;
+        zc_gk_add_n(st, in, y, count);
+        break;
+    }
+    case ZC_L_ZERO:
+        zc_gk_mul_zero(st, x, y, count);
+        break;
+    case ZC_L_PAD:
+        zc_gk_pad_forward(st, x, y, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2],
+                          L->pad[3]);
+        break;
+    case ZC_L_CONCAT: {
+        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+        for (int i = 0; i < L->n_in; i++) {
+            int ci = net->vshape[L->in[i]].c;
+            zc_gk_slice_copy(st, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw, ci * hw,
+                             s.n, 0);
+            G_LAUNCHED();
+            coff += ci;
+        }
+        break;
+    }
+    }
+    G_LAUNCHED();
+    return 0;
+}
+
+extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
+    const zc_net *net = ctx->net;
+    if (!net) return gfail(ctx, "no network loaded");
+    G_CUDA(cudaSetDevice(ctx->device));
+    G_CUDA(cudaMemcpyAsync(ctx->val[0], x, sizeof(float) * (size_t)zc_net_value_numel(net, 0),
+                           cudaMemcpyHostToDevice, ctx->stream));
+    for (int l = 0; l < net->n_layers; l++)
+        if (forward_layer(ctx, l)) return -1;
+    return 0;
+}
+
+/* ---- backward -------------------------------------------------------------- */
+
+/* Gradients accumulate in place: the first contribution to a value
+ * overwrites (beta 0), later ones add (beta 1), as net.c's grad_commit. */
+static int backward_layer(zc_gpu_ctx *ctx, int l) {
+    const zc_net *net = ctx->net;
+    const zc_layer *L = &net->layers[l];
+    gpu_layer *g = &ctx->layers[l];
+    const float *dy = ctx->grad[L->out];
+    int in = L->in[0];
+    const float *x = ctx->val[in];
+    float *dx = ctx->grad[in];
+    zc_vshape s = net->vshape[in];
+    int64_t count = zc_net_value_numel(net, L->out);
+    int acc = ctx->grad_set[in];
+    const float beta = acc ? 1.0f : 0.0f;
+    cudaStream_t st = ctx->stream;
+    switch (L->kind) {
+    case ZC_L_CONV: {
+        const conv_algos *a = &ctx->algos[g->algo];
+        G_CUDNN(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
+                                               a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
+                                               g->wd, ctx->pgrad[L->param[0]]));
+        G_CUDNN(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
+                                             g->yd, dy, g->cd, a->bwd_data, ctx->ws,
+                                             ctx->ws_bytes, &beta, g->xd, dx));
+        break;
+    }
+    case ZC_L_BN:
+        G_CUDNN(cudnnBatchNormalizationBackward(
+            ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &beta, &k_one, &k_zero, g->xd, x, g->xd, dy,
+            g->xd, dx, g->bnd, ctx->pdata[L->param[0]], ctx->pgrad[L->param[0]],
+            ctx->pgrad[L->param[1]], (double)L->eps, g->bn_mean, g->bn_invstd));
+        break;
+    case ZC_L_RELU:
+        zc_gk_relu_backward(st, x, dy, dx, count, acc);
+        break;
+    case ZC_L_AVGPOOL:
+    case ZC_L_MAXPOOL:
+        G_CUDNN(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd, dy,
+                                     g->xd, x, &beta, g->xd, dx));
+        break;
+    case ZC_L_GAP:
+        zc_gk_gap_backward(st, dy, dx, (int64_t)s.n * s.c, s.h * s.w, acc);
+        break;
+    case ZC_L_LINEAR: {
+        int out_f = net->vshape[L->out].c, in_f = s.c;
+        const float *w = ctx->pdata[L->param[0]];
+        /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
+        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
+                             in_f, dy, out_f, &beta, dx, in_f));
+        /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
+        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
+                             in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
+        zc_gk_column_sum(st, dy, ctx->pgrad[L->param[1]], s.n, out_f);
+        break;
+    }
+    case ZC_L_ADD:
+        for (int i = 0; i < L->n_in; i++) {
+            int v = L->in[i];
+            if (ctx->grad_set[v]) zc_gk_accumulate(st, ctx->grad[v], dy, count);
+            else {
+                G_CUDA(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
+                                       cudaMemcpyDeviceToDevice, st));
+                ctx->grad_set[v] = 1;
+            }
+            G_LAUNCHED();
+        }
+        return 0;
+    case ZC_L_ZERO:
+        return 0; /* no contribution, as net.c */
+    case ZC_L_PAD:
+        zc_gk_pad_backward(st, dy, dx, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
+                           L->pad[2], L->pad[3], acc);
+        break;
+    case ZC_L_CONCAT: {
+        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+        for (int i = 0; i < L->n_in; i++) {
+            int v = L->in[i], ci = net->vshape[v].c;
+            zc_gk_slice_copy(st, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw, ci * hw, s.n,
+                             ctx->grad_set[v]);
+            G_LAUNCHED();
+            ctx->grad_set[v] = 1;
+            coff += ci;
+        }
+        return 0;
+    }
+    }
+    G_LAUNCHED();
+    ctx->grad_set[in] = 1;
+    return 0;
+}
+
+extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
+    const zc_net *net = ctx->net;
+    if (!net) return gfail(ctx, "no network loaded");
+    if (net->output < 0) return gfail(ctx, "network has no output");
+    G_CUDA(cudaSetDevice(ctx->device));
+    memset(ctx->grad_set, 0, (size_t)net->n_values);
+    if (ctx->pgrad_bytes)
+        G_CUDA(cudaMemsetAsync(ctx->pgrad_base, 0, ctx->pgrad_bytes, ctx->stream));
+    zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f, zc_net_value_numel(net, net->output));
+    G_LAUNCHED();
+    ctx->grad_set[net->output] = 1;
+    for (int l = net->n_layers - 1; l >= 0; l--) {
+        if (!ctx->grad_set[net->layers[l].out]) continue;
+        if (backward_layer(ctx, l)) return -1;
+    }
+    return 0;
+}
+
+extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host) {
+    const zc_net *net = ctx->net;
+    if (!net || v < 0 || v >= net->n_values) return gfail(ctx, "no such value %d", v);
+    size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
+    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    if (grad && !ctx->grad_set[v]) memset(host, 0, bytes);
+    else G_CUDA(cudaMemcpy(host, grad ? ctx->grad[v] : ctx->val[v], bytes, cudaMemcpyDeviceToHost));
+    return 0;
+}
+
+extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float *host) {
+    const zc_net *net = ctx->net;
+    if (!net || p < 0 || p >= net->n_params) return gfail(ctx, "no such parameter %d", p);
+    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    G_CUDA(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
+                      sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
+    return 0;
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+typedef struct {
+    int inpact, preact, act, weight_param;
+} rcb_values;
+
+static rcb_values block_values(const zc_net *net, const zc_rcb *r) {
+    rcb_values v;
+    v.inpact = net->layers[r->relu_layer].in[0];
+    v.preact = net->layers[r->relu_layer].out;
+    v.act = net->layers[r->bn_layer].out;
+    v.weight_param = net->layers[r->conv_first].param[0];
+    return v;
+}
+
+static void shape_of_value(zc_tensor *t, const zc_vshape *s) {
+    t->ndim = 4;
+    t->shape[0] = s->n;
+    t->shape[1] = s->c;
+    t->shape[2] = s->h;
+    t->shape[3] = s->w;
+}
+
+static void shape_of_param(zc_tensor *t, const zc_param *p) {
+    t->ndim = p->ndim;
+    for (int i = 0; i < p->ndim; i++) t->shape[i] = p->shape[i];
+}
+
+/* as stats_compute.c's terminal_shape */
+static void terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t) {
+    rcb_values v = block_values(net, r);
+    if (id == ZC_TERMINAL_WT) {
+        shape_of_param(t, &net->params[v.weight_param]);
+        return;
+    }
+    switch (id / ZC_NUM_PASSES) {
+    case ZC_T_INPACT:
+    case ZC_T_INPACT_GRAD: shape_of_value(t, &net->vshape[v.inpact]); break;
+    case ZC_T_PREACT:
+    case ZC_T_PREACT_GRAD: shape_of_value(t, &net->vshape[v.preact]); break;
+    case ZC_T_ACT:
+    case ZC_T_ACT_GRAD: shape_of_value(t, &net->vshape[v.act]); break;
+    case ZC_T_WT_GRAD: shape_of_param(t, &net->params[v.weight_param]); break;
+    }
+}
+
+/* source of tensor kind for block r in the current pass: *src (NULL means
+ * zeros) and *mask (non-NULL: keep src where mask > 0) */
+static void collect_source(zc_gpu_ctx *ctx, const zc_rcb *r, int kind, const float **src,
+                           const float **mask) {
+    rcb_values v = block_values(ctx->net, r);
+    *mask = NULL;
+    switch (kind) {
+    case ZC_T_INPACT: *src = ctx->val[v.inpact]; break;
+    case ZC_T_PREACT: *src = ctx->val[v.preact]; break;
+    case ZC_T_ACT: *src = ctx->val[v.act]; break;
+    case ZC_T_PREACT_GRAD: *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL; break;
+    case ZC_T_ACT_GRAD: *src = ctx->grad_set[v.act] ? ctx->grad[v.act] : NULL; break;
+    case ZC_T_INPACT_GRAD:
+        *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL;
+        *mask = ctx->val[v.inpact];
+        break;
+    default: /* ZC_T_WT_GRAD: always written (zeros when unreached) */
+        *src = ctx->pgrad[v.weight_param];
+        break;
+    }
+}
+
+static int layout_stats(zc_gpu_ctx *ctx, zc_terminal_mask mask) {
+    const zc_net *net = ctx->net;
+    free_stats_layers(ctx);
+    ctx->stats.n_layers = net->n_rcb;
+    ctx->stats.layers = (zc_layer_stats *)zc_calloc((size_t)(net->n_rcb ? net->n_rcb : 1),
+                                                    sizeof(zc_layer_stats));
+    size_t total = 0;
+    for (int b = 0; b < net->n_rcb; b++) {
+        const zc_rcb *r = &net->rcb[b];
+        zc_layer_stats *ls = &ctx->stats.layers[b];
+        const zc_conv_desc *cd = &net->layers[r->conv_first].conv;
+        const zc_conv_desc *cl = &net->layers[r->conv_last].conv;
+        snprintf(ls->name, sizeof ls->name, "%s", r->name);
+        ls->c_in = cd->c;
+        ls->c_out = cl->k;
+        ls->kernel_h = cd->r;
+        ls->kernel_w = cd->s;
+        ls->stride = ZC_MAX(cd->stride_h, cl->stride_h);
+        ls->dilation = cd->dil_h;
+        ls->groups = cd->groups;
+        ls->stage = r->stage;
+        ls->cell = r->cell;
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (mask & (1u << id)) {
+                terminal_shape(net, r, id, &ls->t[id]);
+                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ls->t[id]));
+            }
+    }
+    if (grow_arena(ctx, &ctx->tarena, &ctx->tarena_cap, total + 1)) return -1;
+    size_t off = 0;
+    for (int b = 0; b < net->n_rcb; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (mask & (1u << id)) {
+                zc_tensor *t = &ctx->stats.layers[b].t[id];
+                t->data = (float *)(ctx->tarena + off);
+                off = align_up(off + sizeof(float) * (size_t)zc_tensor_numel(t));
+            }
+    return 0;
+}
+
+extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3],
+                                    zc_terminal_mask mask) {
+    const zc_net *net = ctx->net;
+    if (!net) return gfail(ctx, "no network loaded");
+    ctx->err[0] = 0;
+    G_CUDA(cudaSetDevice(ctx->device));
+    if (layout_stats(ctx, mask)) return -1;
+    cudaStream_t st = ctx->stream;
+    if (mask & (1u << ZC_TERMINAL_WT))
+        for (int b = 0; b < net->n_rcb; b++) {
+            zc_tensor *t = &ctx->stats.layers[b].t[ZC_TERMINAL_WT];
+            int p = block_values(net, &net->rcb[b]).weight_param;
+            G_CUDA(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
+                                   cudaMemcpyDeviceToDevice, st));
+        }
+    for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
+        if (zc_gpu_net_forward(ctx, inputs[pass]) || zc_gpu_net_backward(ctx)) return -1;
+        for (int b = 0; b < net->n_rcb; b++) {
+            zc_layer_stats *ls = &ctx->stats.layers[b];
+            for (int kind = 0; kind < ZC_NUM_TENSOR_KINDS; kind++) {
+                int id_pass = ZC_TERMINAL_ID(kind, pass);
+                int id_pert = ZC_TERMINAL_ID(kind, ZC_PASS_PERTURB);
+                int keep_pass = (mask >> id_pass) & 1u, keep_pert = (mask >> id_pert) & 1u;
+                const float *src, *msk;
+                collect_source(ctx, &net->rcb[b], kind, &src, &msk);
+                if (pass == ZC_PASS_NOISE) {
+                    if (keep_pass)
+                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
+                                      zc_tensor_numel(&ls->t[id_pass]), 0);
+                } else if (pass == ZC_PASS_DATA) {
+                    if (keep_pass)
+                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
+                                      zc_tensor_numel(&ls->t[id_pass]), 0);
+                    if (keep_pert)
+                        zc_gk_collect(st, ls->t[id_pert].data, src, msk,
+                                      zc_tensor_numel(&ls->t[id_pert]), 0);
+                } else if (keep_pert) {
+                    /* slot = perturb-pass value - data-pass value */
+                    zc_gk_collect(st, ls->t[id_pert].data, src, msk,
+                                  zc_tensor_numel(&ls->t[id_pert]), 1);
+                }
+                G_LAUNCHED();
+            }
+        }
+    }
+    ctx->stats_valid = 1;
+    return 0;
+}
+
+extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
+    return ctx->stats_valid ? &ctx->stats : NULL;
+}
+
+extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
+    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
+    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    for (int l = 0; l < out->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
+    free(out->layers);
+    out->n_layers = ctx->stats.n_layers;
+    out->layers = (zc_layer_stats *)zc_calloc((size_t)(out->n_layers ? out->n_layers : 1),
+                                              sizeof *out->layers);
+    for (int b = 0; b < out->n_layers; b++) {
+        zc_layer_stats *dst = &out->layers[b];
+        const zc_layer_stats *src = &ctx->stats.layers[b];
+        *dst = *src;
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            dst->t[id].data = NULL;
+            if (!src->t[id].data) continue;
+            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(&src->t[id]);
+            dst->t[id].data = (float *)zc_malloc(bytes);
+            G_CUDA(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
+        }
+    }
+    return 0;
+}
