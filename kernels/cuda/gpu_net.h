@@ -37,6 +37,8 @@ typedef struct zc_gpu_ctx zc_gpu_ctx;
 typedef struct {
     int n_layers;
     zc_layer_stats *layers; /* host array, device data pointers              */
+    void *device_block;     /* device memory owned by this record (uploads),
+                               NULL when owned by a zc_gpu_ctx             */
 } zc_gpu_stats;
 
 /* zc_gpu_ctx_new: a context on CUDA device `device`. Returns NULL with a
