@@ -17,10 +17,13 @@
 #include "common/evaluator.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "common/mpi_util.h"
 #include "master/checkpoint.h"
 #include "master/commands.h"
+#include "master/dispatch.h"
 #include "master/evolve.h"
 #include "worker/local_eval.h"
+#include "worker/worker_loop.h"
 #include "worker/stats_job.h"
 
 volatile sig_atomic_t zc_evolve_stop = 0;
@@ -80,14 +83,18 @@ static void evolve_help(void) {
         "  --keep-checkpoints K  (default 3)\n"
         "  --threads T         evaluation threads (default: number of cores)\n"
         "  --worker-timeout S  MPI: a worker silent for S seconds is lost (default 120)\n"
-        "  --worker-memory BYTES  MPI: statistics a worker may hold (default unlimited)\n"
+        "  --worker-memory BYTES  MPI: statistics a worker may hold (default unlimited);\n"
+        "                      a larger task is split by architectures over a group\n"
+        "  --dispatch-batch N  MPI: programs per message (default 0: automatic)\n"
         "  --quiet             no progress lines\n\n"
         "Run folder: config.txt, log.csv (generation,best,mean,best_ever,valid_fraction,\n"
         "evaluated,cache_hits,evals_per_s,seconds,busy), hall_of_fame.txt, final.csv,\n"
         "checkpoint_NNNNNN.h5, result.txt (written last: the run is finished).\n"
         "Exit codes: 0 done, 1 error, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT after\n"
         "writing a checkpoint (run the same command to resume), 4 a worker was lost\n"
-        "(checkpoint written).\n");
+        "(checkpoint written).\n"
+        "MPI: under mpirun/srun rank 0 is the master, the other ranks evaluate (see\n"
+        "docs/mpi.md); results are identical to a single-process run.\n");
 }
 
 int zc_evolve_parse(int argc, char **argv, zc_evolve_opts *o) {
@@ -162,6 +169,8 @@ int zc_evolve_parse(int argc, char **argv, zc_evolve_opts *o) {
         else if (zc_args_opt(&a, "--threads")) o->threads = (int)zc_args_int(&a, 1, 1024);
         else if (zc_args_opt(&a, "--worker-timeout")) o->worker_timeout = zc_args_double(&a, 0.1, 1e9);
         else if (zc_args_opt(&a, "--worker-memory")) o->worker_memory = zc_args_double(&a, 0, 1e18);
+        else if (zc_args_opt(&a, "--dispatch-batch"))
+            o->dispatch_batch = (int)zc_args_int(&a, 0, 1 << 20);
         else if (zc_args_flag(&a, "--quiet")) o->quiet = 1;
         else zc_args_unknown(&a);
     }
@@ -313,6 +322,116 @@ int zc_evolve_load_tasks(const zc_evolve_opts *o, zc_task_data *tasks,
     for (int s = 0; s < o->n_stats; s++, n++)
         if (load_stats_task(o, s, mask, &tasks[n], err, errlen) != 0) return -1;
     return n;
+}
+
+int zc_evolve_load_shard(const zc_evolve_opts *o, int t, int a0, int a1, zc_task_data *d,
+                         char *err, size_t errlen) {
+    zc_terminal_mask mask = o->gp.terminals ? o->gp.terminals : ZC_ALL_TERMINALS;
+    memset(d, 0, sizeof *d);
+    if (t < o->n_tasks) {
+        zc_task task;
+        if (setup_task(o, t, 0, &task, err, errlen) != 0) return -1;
+        int *evo, *fin, n_evo, n_fin;
+        task_rows(o, &task, t, &evo, &n_evo, &fin, &n_fin);
+        int rc = -1;
+        if (a0 < 0 || a1 > n_evo || a0 >= a1)
+            snprintf(err, errlen, "task %s: architecture range [%d, %d) outside 0..%d",
+                     o->task_spec[t], a0, a1, n_evo);
+        else
+            rc = zc_task_data_compute(d, &task, evo + a0, a1 - a0, mask, o->threads, 0, err,
+                                      errlen);
+        if (rc == 0) snprintf(d->name, sizeof d->name, "%s", o->task_spec[t]);
+        free(evo);
+        free(fin);
+        zc_task_free(&task);
+        return rc;
+    }
+    if (load_stats_task(o, t - o->n_tasks, mask, d, err, errlen) != 0) return -1;
+    if (a0 < 0 || a1 > d->n_archs || a0 >= a1) {
+        snprintf(err, errlen, "statistics '%s': architecture range [%d, %d) outside 0..%d",
+                 d->name, a0, a1, d->n_archs);
+        zc_task_data_free(d);
+        return -1;
+    }
+    for (int i = 0; i < d->n_archs; i++)
+        if (i < a0 || i >= a1) zc_arch_stats_free(&d->archs[i]);
+    memmove(d->archs, d->archs + a0, sizeof *d->archs * (size_t)(a1 - a0));
+    memmove(d->acc, d->acc + a0, sizeof *d->acc * (size_t)(a1 - a0));
+    d->n_archs = a1 - a0;
+    return 0;
+}
+
+/* keep_first: drop every architecture of d after the first n. */
+static void keep_first(zc_task_data *d, int n) {
+    for (int i = n; i < d->n_archs; i++) zc_arch_stats_free(&d->archs[i]);
+    if (n < d->n_archs) d->n_archs = n;
+}
+
+int zc_evolve_meta_compute(const zc_evolve_opts *o, int estimate_bytes,
+                           zc_evolve_meta_store *store, volatile sig_atomic_t *stop,
+                           char *err, size_t errlen) {
+    memset(store, 0, sizeof *store);
+    zc_evolve_meta *m = &store->meta;
+    zc_terminal_mask mask = o->gp.terminals ? o->gp.terminals : ZC_ALL_TERMINALS;
+    double t0 = zc_now();
+    for (int t = 0; t < o->n_tasks + o->n_stats; t++) {
+        if (stop && *stop) {
+            snprintf(err, errlen, "interrupted by a signal");
+            return -1;
+        }
+        if (t < o->n_tasks) {
+            zc_task task;
+            if (setup_task(o, t, 0, &task, err, errlen) != 0) return -1;
+            int *evo, *fin, n_evo, n_fin;
+            task_rows(o, &task, t, &evo, &n_evo, &fin, &n_fin);
+            store->acc[t] = zc_malloc(sizeof(double) * (size_t)(n_evo + 1));
+            for (int i = 0; i < n_evo; i++)
+                store->acc[t][i] = zc_bench_table_value(&task.table, evo[i], task.acc_col);
+            m->n_archs[t] = n_evo;
+            snprintf(m->name[t], sizeof m->name[t], "%s", o->task_spec[t]);
+            int rc = 0;
+            if (t == 0 || estimate_bytes) {
+                zc_task_data d;
+                int n = t == 0 ? ZC_MIN(2, n_evo) : 1;
+                rc = zc_task_data_compute(&d, &task, evo, n, mask, o->threads, 0, err, errlen);
+                if (rc == 0) {
+                    m->bytes[t] = zc_arch_stats_bytes(&d.archs[0]) * (int64_t)n_evo;
+                    if (t == 0) store->probe_task = d;
+                    else zc_task_data_free(&d);
+                }
+            }
+            free(evo);
+            free(fin);
+            zc_task_free(&task);
+            if (rc != 0) return -1;
+        } else {
+            zc_task_data d;
+            if (load_stats_task(o, t - o->n_tasks, mask, &d, err, errlen) != 0) return -1;
+            store->acc[t] = zc_malloc(sizeof(double) * (size_t)(d.n_archs + 1));
+            memcpy(store->acc[t], d.acc, sizeof(double) * (size_t)d.n_archs);
+            m->n_archs[t] = d.n_archs;
+            m->bytes[t] = zc_task_data_bytes(&d);
+            snprintf(m->name[t], sizeof m->name[t], "%s", d.name);
+            if (t == 0) {
+                keep_first(&d, 2);
+                store->probe_task = d;
+            } else {
+                zc_task_data_free(&d);
+            }
+        }
+        m->acc[t] = store->acc[t];
+        m->n_tasks = t + 1;
+    }
+    m->probe = store->probe_task.archs;
+    m->n_probe = ZC_MIN(2, store->probe_task.n_archs);
+    m->seconds = zc_now() - t0;
+    return 0;
+}
+
+void zc_evolve_meta_free(zc_evolve_meta_store *store) {
+    for (int t = 0; t < ZC_EVOLVE_MAX_TASKS; t++) free(store->acc[t]);
+    zc_task_data_free(&store->probe_task);
+    memset(store, 0, sizeof *store);
 }
 
 /* ---- the generation loop ------------------------------------------------- */
@@ -509,7 +628,7 @@ static double final_rescore(const zc_evolve_opts *o, const final_set *fs, strbuf
 
 /* ---- the driver ------------------------------------------------------------- */
 
-int zc_evolve_run(const zc_evolve_opts *o, const zc_score_backend *backend_in,
+int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                   volatile sig_atomic_t *stop) {
     char err[1024];
     double t_start = zc_now();
@@ -566,10 +685,22 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_score_backend *backend_in,
     /* tasks and the score backend */
     zc_task_data tasks[ZC_EVOLVE_MAX_TASKS];
     memset(tasks, 0, sizeof tasks);
+    zc_evolve_meta meta;
+    memset(&meta, 0, sizeof meta);
+    int n_tasks = 0;
     double t_stats = zc_now();
-    int n_tasks = zc_evolve_load_tasks(o, tasks, stop, !o->quiet, err, sizeof err);
-    if (n_tasks < 0) {
-        if (stop && *stop) {
+    int start_rc = 0;
+    if (dist) {
+        start_rc = dist->start(dist->ctx, &meta, err, sizeof err);
+        if (start_rc < 0 && stop && *stop) start_rc = 1;
+        n_tasks = start_rc == 0 ? meta.n_tasks : 0;
+    } else {
+        n_tasks = zc_evolve_load_tasks(o, tasks, stop, !o->quiet, err, sizeof err);
+        start_rc = n_tasks < 0 ? ((stop && *stop) ? 1 : -1) : 0;
+        if (n_tasks < 0) n_tasks = 0;
+    }
+    if (start_rc != 0) {
+        if (start_rc == 1) {
             if (zc_checkpoint_write(o->run_dir, &st, config, log.buf, o->keep_checkpoints, err,
                                     sizeof err) != 0)
                 zc_die("%s", err);
@@ -580,33 +711,43 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_score_backend *backend_in,
         zc_die("%s", err);
     }
     t_stats = zc_now() - t_stats;
+    if (!dist) {
+        meta.n_tasks = n_tasks;
+        for (int t = 0; t < n_tasks; t++) {
+            snprintf(meta.name[t], sizeof meta.name[t], "%.127s", tasks[t].name);
+            meta.n_archs[t] = tasks[t].n_archs;
+            meta.acc[t] = tasks[t].acc;
+            meta.bytes[t] = zc_task_data_bytes(&tasks[t]);
+        }
+        meta.probe = tasks[0].archs;
+        meta.n_probe = ZC_MIN(2, tasks[0].n_archs);
+    }
     int64_t stat_bytes = 0;
     int total_archs = 0;
     for (int t = 0; t < n_tasks; t++) {
-        stat_bytes += zc_task_data_bytes(&tasks[t]);
-        total_archs += tasks[t].n_archs;
+        stat_bytes += meta.bytes[t];
+        total_archs += meta.n_archs[t];
     }
     zc_local_eval *local = NULL;
     zc_score_backend local_backend = {0};
-    const zc_score_backend *backend = backend_in;
-    if (!backend) {
+    const zc_score_backend *backend = dist ? &dist->backend : &local_backend;
+    if (!dist) {
         local = zc_local_eval_new(tasks, n_tasks, o->threads, stop);
         local_backend.ctx = local;
         local_backend.score = zc_local_eval_score;
-        backend = &local_backend;
     }
     int n_archs[ZC_EVOLVE_MAX_TASKS];
     const double *accs[ZC_EVOLVE_MAX_TASKS];
     for (int t = 0; t < n_tasks; t++) {
-        n_archs[t] = tasks[t].n_archs;
-        accs[t] = tasks[t].acc;
+        n_archs[t] = meta.n_archs[t];
+        accs[t] = meta.acc[t];
     }
     zc_fitness_spec spec;
     zc_fitness_spec_init(&spec, n_tasks, n_archs, accs, o->subset_size, o->draws, o->aggregate,
                          o->abs_tau, o->seed);
     fitness_ctx fc = {.spec = &spec, .backend = backend, .n_tasks = n_tasks,
-                      .n_archs = n_archs, .probe = tasks[0].archs,
-                      .n_probe = ZC_MIN(2, tasks[0].n_archs), .probe_ctx = zc_eval_ctx_new()};
+                      .n_archs = n_archs, .probe = meta.probe,
+                      .n_probe = meta.n_probe, .probe_ctx = zc_eval_ctx_new()};
     zc_fitness_fn fn = {&fc, fitness_evaluate, fitness_validate};
     char b1[32];
     if (!o->quiet)
@@ -651,7 +792,8 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_score_backend *backend_in,
             nodes_elements += c.elements;
         }
         double rate = fc.eval_seconds > 0 ? gs.evaluated / fc.eval_seconds : 0;
-        double busy = secs > 0 ? fc.eval_seconds / secs : 0;
+        double busy = dist && dist->busy ? dist->busy(dist->ctx)
+                                         : (secs > 0 ? fc.eval_seconds / secs : 0);
         sb_printf(&log, "%d,%.6f,%.6f,%.6f,%.4f,%d,%d,%.2f,%.3f,%.3f\n", gs.generation, gs.best,
                   gs.mean, gs.best_ever, gs.valid_fraction, gs.evaluated, gs.cache_hits, rate,
                   secs, busy);
@@ -729,8 +871,24 @@ done:
 }
 
 int zc_cmd_evolve(int argc, char **argv) {
+    int rank, size;
+    zc_mpi_begin(NULL, NULL, &rank, &size);
     zc_evolve_opts o;
-    if (zc_evolve_parse(argc, argv, &o)) return ZC_EXIT_OK;
-    zc_evolve_signals();
-    return zc_evolve_run(&o, NULL, &zc_evolve_stop);
+    if (rank != 0) zc_mpi_mute_stderr(); /* rank 0 alone reports usage errors */
+    int help = zc_evolve_parse(argc, argv, &o);
+    if (rank != 0) zc_mpi_restore_stderr();
+    int code = ZC_EXIT_OK;
+    if (!help) {
+        if (size == 1) {
+            zc_evolve_signals();
+            code = zc_evolve_run(&o, NULL, &zc_evolve_stop);
+        } else if (rank == 0) {
+            zc_evolve_signals();
+            code = zc_dispatch_evolve(&o, size, &zc_evolve_stop);
+        } else {
+            code = zc_worker_evolve(&o);
+        }
+    }
+    zc_mpi_end();
+    return code;
 }

@@ -39,7 +39,26 @@ typedef struct {
     int quiet;
     double worker_timeout;   /* seconds (MPI)                                */
     double worker_memory;    /* bytes (MPI), 0 = unlimited                   */
+    int dispatch_batch;      /* programs per WORK message (MPI), 0 = auto    */
 } zc_evolve_opts;
+
+/* What the generation loop needs to know about the evolution tasks without
+ * holding their statistics (a distributed master): per task the number of
+ * architectures and their accuracies, and the two architectures of the
+ * quick validity check (the first two of task 0). Pointers are borrowed
+ * from whoever filled the struct. */
+typedef struct {
+    int n_tasks;
+    char name[ZC_EVOLVE_MAX_TASKS][128];
+    int n_archs[ZC_EVOLVE_MAX_TASKS];
+    const double *acc[ZC_EVOLVE_MAX_TASKS];
+    int64_t bytes[ZC_EVOLVE_MAX_TASKS]; /* statistics bytes (estimated from
+                                           the first architecture when the
+                                           task was not loaded whole)      */
+    int n_probe;
+    const zc_arch_stats *probe;         /* n_probe records                */
+    double seconds;                     /* time to load / compute          */
+} zc_evolve_meta;
 
 /* zc_evolve_parse: options from argv (argv[0] = "evolve"); usage errors
  * exit with ZC_EXIT_USAGE. Returns 1 when --help was printed. */
@@ -57,9 +76,47 @@ int zc_evolve_load_tasks(const zc_evolve_opts *o, zc_task_data *tasks,
                          volatile sig_atomic_t *stop, int progress, char *err,
                          size_t errlen);
 
-/* zc_evolve_run: the master's whole run over an already-made score backend
- * (NULL: evaluate with this process's threads). Returns the exit code. */
-int zc_evolve_run(const zc_evolve_opts *o, const zc_score_backend *backend,
+/* Owned storage behind a zc_evolve_meta computed by the master itself. */
+typedef struct {
+    zc_evolve_meta meta;
+    double *acc[ZC_EVOLVE_MAX_TASKS];
+    zc_task_data probe_task;            /* holds the probe records         */
+} zc_evolve_meta_store;
+
+/* zc_evolve_meta_compute: the task meta without the statistics: counts and
+ * accuracies from the benchmark tables (computed tasks) or the files
+ * (statistics tasks; read whole, then dropped), the probe architectures
+ * computed, and with estimate_bytes the bytes of each computed task
+ * estimated from its first architecture. Returns 0, or -1 with err. */
+int zc_evolve_meta_compute(const zc_evolve_opts *o, int estimate_bytes,
+                           zc_evolve_meta_store *store, volatile sig_atomic_t *stop,
+                           char *err, size_t errlen);
+void zc_evolve_meta_free(zc_evolve_meta_store *store);
+
+/* zc_evolve_load_shard: the statistics of evolution architectures
+ * [a0, a1) of task t (t counts computed tasks first, then statistics
+ * files), exactly the records zc_evolve_load_tasks holds at those
+ * positions. Returns 0, or -1 with err. */
+int zc_evolve_load_shard(const zc_evolve_opts *o, int t, int a0, int a1, zc_task_data *d,
+                         char *err, size_t errlen);
+
+/* A distributed score backend (the MPI master, master/dispatch.h). */
+typedef struct {
+    void *ctx;
+    /* start: called once the run folder is accepted (never for a finished
+     * run): fill *meta (pointers stay valid until the run returns) and get
+     * the workers ready. Returns 0, 1 when stopped by a signal, or -1 with
+     * err. */
+    int (*start)(void *ctx, zc_evolve_meta *meta, char *err, size_t errlen);
+    zc_score_backend backend;
+    /* busy: fraction of worker time spent computing since the last call. */
+    double (*busy)(void *ctx);
+} zc_evolve_dist;
+
+/* zc_evolve_run: the master's whole run. dist NULL: load every task and
+ * evaluate with this process's threads; else score through dist. Returns
+ * the exit code (0, ZC_EXIT_CHECKPOINTED, ZC_EXIT_WORKER_LOST). */
+int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                   volatile sig_atomic_t *stop);
 
 /* The stop flag set by SIGTERM / SIGUSR1 / SIGINT once zc_evolve_signals()

@@ -1,0 +1,91 @@
+/* mpi_protocol.h: the messages between the zcevo master (rank 0) and its
+ * workers (ranks 1..N-1) in a distributed `zcevo evolve`, and between the
+ * ranks of a distributed `zcevo stats` / `zcevo score`. Every message is
+ * MPI_BYTE on MPI_COMM_WORLD: a fixed header struct followed by a payload;
+ * both ends run the same binary, so structs travel in native layout.
+ *
+ * evolve:
+ *   ZC_TAG_ASSIGN  0 -> w  zc_msg_assign, then n_shards x zc_shard: the
+ *                          architecture ranges [a0, a1) of evolution tasks
+ *                          this worker holds (its "bin"). Sent once, when
+ *                          the master has accepted the run folder.
+ *   ZC_TAG_READY   w -> 0  zc_msg_ready, then (status != 0) an error text:
+ *                          the statistics are loaded (or why not).
+ *   ZC_TAG_WORK    0 -> w  zc_msg_work, then n_progs programs, each as its
+ *                          uint16 length and `length` code bytes (the flat
+ *                          postfix form, common/program.h).
+ *   ZC_TAG_RESULT  w -> 0  zc_msg_result, then n_values doubles: for each
+ *                          shard of the worker's bin in ASSIGN order, for
+ *                          each program, for each architecture a0..a1-1,
+ *                          the score (NaN = invalid). status != 0: the
+ *                          payload is an error text instead.
+ *   ZC_TAG_STOP    0 -> w  empty: finish and exit cleanly (end of run,
+ *                          signal, error). Also sent before ASSIGN when the
+ *                          master has nothing to do (finished run).
+ * stats / score (distributed statistics):
+ *   ZC_TAG_RECORD  w -> 0  zc_msg_record, then the serialised statistics of
+ *                          one architecture (zc_record_pack in
+ *                          master/dispatch.c); index -1 = the rank is done,
+ *                          status != 0 = error text.
+ *
+ * Flow control: the master keeps up to ZC_DISPATCH_INFLIGHT WORK messages
+ * outstanding per worker and never blocks on a worker: it polls with
+ * MPI_Iprobe and sleeps briefly when idle; workers poll the same way (Open
+ * MPI's blocking receives spin a core). A worker that owes a result and has
+ * sent nothing for --worker-timeout seconds is lost (exit code 4). */
+#ifndef ZC_MPI_PROTOCOL_H
+#define ZC_MPI_PROTOCOL_H
+
+#include <stdint.h>
+
+enum {
+    ZC_TAG_ASSIGN = 101,
+    ZC_TAG_READY = 102,
+    ZC_TAG_WORK = 103,
+    ZC_TAG_RESULT = 104,
+    ZC_TAG_STOP = 105,
+    ZC_TAG_RECORD = 106
+};
+
+#define ZC_DISPATCH_INFLIGHT 2 /* WORK messages outstanding per worker       */
+
+typedef struct {
+    int32_t task; /* evolution task index (config order)                    */
+    int32_t a0;   /* first architecture (index among the task's evolution
+                     architectures)                                         */
+    int32_t a1;   /* one past the last                                      */
+} zc_shard;
+
+typedef struct {
+    int32_t n_shards;
+    int32_t bin;
+} zc_msg_assign;
+
+typedef struct {
+    int32_t status;      /* 0 ok, else an error text follows               */
+    int32_t n_shards;
+    int64_t bytes;       /* statistics bytes held                          */
+    double seconds;      /* time spent loading / computing them            */
+} zc_msg_ready;
+
+typedef struct {
+    int64_t job;         /* master's job id, echoed in the result          */
+    int32_t n_progs;
+    int32_t payload;     /* bytes of program data that follow              */
+} zc_msg_work;
+
+typedef struct {
+    int64_t job;
+    int32_t status;      /* 0 ok, else an error text follows               */
+    int32_t n_values;
+    double seconds;      /* worker compute time for this job               */
+} zc_msg_result;
+
+typedef struct {
+    int32_t index;       /* position in the rank's architecture list, -1:
+                            done                                           */
+    int32_t status;
+    int64_t payload;
+} zc_msg_record;
+
+#endif

@@ -1,0 +1,397 @@
+/* dispatch.c: the MPI master of `zcevo evolve` (see dispatch.h and
+ * common/mpi_protocol.h). */
+#include "master/dispatch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/mpi_util.h"
+#include "common/util.h"
+
+typedef struct {
+    const zc_evolve_opts *o;
+    volatile sig_atomic_t *stop;
+    int n_workers;              /* ranks 1..n_workers                        */
+    zc_evolve_meta_store store;
+    int n_shards, n_bins;
+    zc_shard *shards;
+    int *shard_bin;
+    int *worker_bin;            /* per worker (rank - 1)                     */
+    int *inflight;              /* WORK messages owed per worker             */
+    double *last_heard;         /* when it last answered (or got work idle)  */
+    int64_t next_job;
+    unsigned char *rbuf;        /* receive buffer                            */
+    size_t rbuf_cap;
+    /* counters */
+    double worker_seconds;      /* compute time reported by workers          */
+    double busy_mark_worker, busy_mark_time;
+    long long programs;         /* programs dispatched (per bin counted once) */
+    long long messages;
+    double bytes_sent, bytes_received;
+    double master_seconds;      /* time spent packing, sending, unpacking    */
+    double score_seconds;       /* wall time inside score()                  */
+} dispatch;
+
+static void nap(long ns) {
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+int zc_dispatch_plan(const zc_evolve_meta *meta, double worker_memory, int n_workers,
+                     zc_shard *shards, int *n_shards, int *shard_bin, char *err,
+                     size_t errlen) {
+    int ns = 0, bin = 0;
+    double bin_bytes = 0;
+    for (int t = 0; t < meta->n_tasks; t++) {
+        int n = meta->n_archs[t];
+        double per_arch = n > 0 ? (double)meta->bytes[t] / n : 0;
+        int k = 1;
+        if (worker_memory > 0 && (double)meta->bytes[t] > worker_memory) {
+            double fit = floor(worker_memory / per_arch);
+            if (fit < 1) {
+                char b1[32], b2[32];
+                snprintf(err, errlen, "task %s: one architecture holds %s of statistics, more "
+                         "than --worker-memory %s; it fits on no worker", meta->name[t],
+                         zc_format_bytes(per_arch, b1), zc_format_bytes(worker_memory, b2));
+                return -1;
+            }
+            k = (int)ceil(n / fit);
+        }
+        for (int i = 0; i < k; i++) {
+            zc_shard s = {t, (int)((int64_t)n * i / k), (int)((int64_t)n * (i + 1) / k)};
+            double sb = per_arch * (s.a1 - s.a0);
+            if (worker_memory > 0 && bin_bytes > 0 && bin_bytes + sb > worker_memory) {
+                bin++;
+                bin_bytes = 0;
+            }
+            shards[ns] = s;
+            shard_bin[ns++] = bin;
+            bin_bytes += sb;
+        }
+    }
+    *n_shards = ns;
+    int n_bins = bin + 1;
+    if (n_bins > n_workers) {
+        char b1[32];
+        snprintf(err, errlen, "the tasks need %d workers of --worker-memory %s (one per share); "
+                 "only %d worker rank(s) were started", n_bins,
+                 zc_format_bytes(worker_memory, b1), n_workers);
+        return -1;
+    }
+    return n_bins;
+}
+
+/* ---- start: plan, assign, wait until every worker holds its share -------- */
+
+static int recv_any(dispatch *d, int tag, MPI_Status *st, int *len) {
+    int flag = 0;
+    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &flag, st));
+    if (!flag) return 0;
+    MPI_CHECK(MPI_Get_count(st, MPI_BYTE, len));
+    if ((size_t)*len + 1 > d->rbuf_cap) {
+        d->rbuf_cap = (size_t)*len + 1;
+        d->rbuf = zc_realloc(d->rbuf, d->rbuf_cap);
+    }
+    MPI_CHECK(MPI_Recv(d->rbuf, *len, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE));
+    d->rbuf[*len] = 0;
+    d->bytes_received += *len;
+    return 1;
+}
+
+static int dispatch_start(void *ctx, zc_evolve_meta *meta, char *err, size_t errlen) {
+    dispatch *d = ctx;
+    const zc_evolve_opts *o = d->o;
+    if (zc_evolve_meta_compute(o, o->worker_memory > 0, &d->store, d->stop, err, errlen) != 0)
+        return (d->stop && *d->stop) ? 1 : -1;
+    *meta = d->store.meta;
+    int max_shards = 0;
+    for (int t = 0; t < meta->n_tasks; t++) max_shards += meta->n_archs[t];
+    d->shards = zc_malloc(sizeof *d->shards * (size_t)max_shards);
+    d->shard_bin = zc_malloc(sizeof(int) * (size_t)max_shards);
+    d->n_bins = zc_dispatch_plan(meta, o->worker_memory, d->n_workers, d->shards, &d->n_shards,
+                                 d->shard_bin, err, errlen);
+    if (d->n_bins < 0) return -1;
+    double t0 = zc_now();
+    for (int w = 0; w < d->n_workers; w++) {
+        int bin = w % d->n_bins;
+        d->worker_bin[w] = bin;
+        int n = 0;
+        for (int s = 0; s < d->n_shards; s++) n += d->shard_bin[s] == bin;
+        size_t len = sizeof(zc_msg_assign) + sizeof(zc_shard) * (size_t)n;
+        unsigned char *buf = zc_malloc(len);
+        zc_msg_assign h = {n, bin};
+        memcpy(buf, &h, sizeof h);
+        size_t off = sizeof h;
+        for (int s = 0; s < d->n_shards; s++)
+            if (d->shard_bin[s] == bin) {
+                memcpy(buf + off, &d->shards[s], sizeof(zc_shard));
+                off += sizeof(zc_shard);
+            }
+        MPI_CHECK(MPI_Send(buf, (int)len, MPI_BYTE, w + 1, ZC_TAG_ASSIGN, MPI_COMM_WORLD));
+        d->bytes_sent += (double)len;
+        free(buf);
+    }
+    if (!o->quiet) {
+        char b1[32];
+        fprintf(stderr, "dispatch: %d workers, %d share(s) of the %d task(s) (%d shards%s%s), "
+                "waiting for the workers' statistics\n", d->n_workers, d->n_bins,
+                meta->n_tasks, d->n_shards, o->worker_memory > 0 ? ", --worker-memory " : "",
+                o->worker_memory > 0 ? zc_format_bytes(o->worker_memory, b1) : "");
+    }
+    int ready = 0;
+    double max_bytes = 0;
+    while (ready < d->n_workers) {
+        MPI_Status st;
+        int len;
+        if (!recv_any(d, ZC_TAG_READY, &st, &len)) {
+            if (d->stop && *d->stop) return 1;
+            nap(1000000);
+            continue;
+        }
+        zc_msg_ready r;
+        memcpy(&r, d->rbuf, sizeof r);
+        if (r.status != 0) {
+            snprintf(err, errlen, "worker rank %d: %s", st.MPI_SOURCE,
+                     (char *)d->rbuf + sizeof r);
+            return -1;
+        }
+        if ((double)r.bytes > max_bytes) max_bytes = (double)r.bytes;
+        ready++;
+    }
+    if (o->worker_memory > 0 && max_bytes > o->worker_memory * 1.05) {
+        char b1[32], b2[32];
+        zc_warn("a worker holds %s of statistics, more than --worker-memory %s (the split "
+                "was planned from each task's first architecture)",
+                zc_format_bytes(max_bytes, b1), zc_format_bytes(o->worker_memory, b2));
+    }
+    meta->seconds = d->store.meta.seconds + (zc_now() - t0);
+    d->busy_mark_time = zc_now();
+    d->busy_mark_worker = 0;
+    return 0;
+}
+
+/* ---- score: batches to workers, scores back ------------------------------- */
+
+typedef struct {
+    int p0, np;
+    unsigned char *buf;      /* WORK message, shared by the bins' sends     */
+    size_t len;
+    int *worker;             /* per bin: rank - 1 holding it, -1 pending    */
+    int *done;               /* per bin                                     */
+} batch;
+
+static int dispatch_score(void *ctx, const zc_program *progs, int n, double *const *scores,
+                          char *err, size_t errlen) {
+    dispatch *d = ctx;
+    double t_call = zc_now();
+    double t_active = zc_now();
+    int per_bin_workers = d->n_workers / d->n_bins;
+    int bs = d->o->dispatch_batch;
+    if (bs <= 0) {
+        int target = per_bin_workers * ZC_DISPATCH_INFLIGHT * 2;
+        bs = (n + target - 1) / target;
+        bs = ZC_MAX(1, ZC_MIN(bs, 256));
+    }
+    int nb = (n + bs - 1) / bs;
+    batch *b = zc_calloc((size_t)nb + 1, sizeof *b);
+    int64_t base = d->next_job;
+    d->next_job += nb;
+    for (int i = 0; i < nb; i++) {
+        b[i].p0 = i * bs;
+        b[i].np = ZC_MIN(bs, n - b[i].p0);
+        size_t payload = 0;
+        for (int p = 0; p < b[i].np; p++) payload += 2 + progs[b[i].p0 + p].len;
+        b[i].len = sizeof(zc_msg_work) + payload;
+        b[i].buf = zc_malloc(b[i].len);
+        zc_msg_work h = {base + i, b[i].np, (int32_t)payload};
+        memcpy(b[i].buf, &h, sizeof h);
+        size_t off = sizeof h;
+        for (int p = 0; p < b[i].np; p++) {
+            const zc_program *pr = &progs[b[i].p0 + p];
+            memcpy(b[i].buf + off, &pr->len, 2);
+            memcpy(b[i].buf + off + 2, pr->code, pr->len);
+            off += 2 + (size_t)pr->len;
+        }
+        b[i].worker = zc_malloc(sizeof(int) * (size_t)d->n_bins);
+        b[i].done = zc_calloc((size_t)d->n_bins, sizeof(int));
+        for (int k = 0; k < d->n_bins; k++) b[i].worker[k] = -1;
+    }
+    int *next_pending = zc_calloc((size_t)d->n_bins, sizeof(int));
+    int jobs_left = nb * d->n_bins;
+    MPI_Request *req = zc_malloc(sizeof(MPI_Request) * (size_t)(jobs_left + 1));
+    int n_req = 0;
+    int rc = 0;
+    d->master_seconds += zc_now() - t_active;
+    while (jobs_left > 0) {
+        t_active = zc_now();
+        /* hand out work: fill the emptiest workers first */
+        for (int level = 0; level < ZC_DISPATCH_INFLIGHT; level++)
+            for (int w = 0; w < d->n_workers; w++) {
+                int bin = d->worker_bin[w];
+                if (d->inflight[w] != level || next_pending[bin] >= nb) continue;
+                batch *x = &b[next_pending[bin]++];
+                x->worker[bin] = w;
+                if (d->inflight[w] == 0) d->last_heard[w] = zc_now();
+                d->inflight[w]++;
+                MPI_CHECK(MPI_Isend(x->buf, (int)x->len, MPI_BYTE, w + 1, ZC_TAG_WORK,
+                                    MPI_COMM_WORLD, &req[n_req++]));
+                d->bytes_sent += (double)x->len;
+                d->messages++;
+            }
+        MPI_Status st;
+        int len;
+        if (recv_any(d, ZC_TAG_RESULT, &st, &len)) {
+            int w = st.MPI_SOURCE - 1, bin = d->worker_bin[w];
+            zc_msg_result r;
+            memcpy(&r, d->rbuf, sizeof r);
+            int64_t i = r.job - base;
+            d->last_heard[w] = zc_now();
+            if (r.status != 0) {
+                snprintf(err, errlen, "worker rank %d: %s", st.MPI_SOURCE,
+                         (char *)d->rbuf + sizeof r);
+                rc = -1;
+                break;
+            }
+            if (i < 0 || i >= nb || b[i].worker[bin] != w || b[i].done[bin]) {
+                d->master_seconds += zc_now() - t_active;
+                continue; /* stale (an abandoned call): ignore */
+            }
+            const double *v = (const double *)(d->rbuf + sizeof r);
+            int64_t k = 0, want = 0;
+            for (int s = 0; s < d->n_shards; s++)
+                if (d->shard_bin[s] == bin)
+                    want += (int64_t)b[i].np * (d->shards[s].a1 - d->shards[s].a0);
+            if (want != r.n_values || (size_t)len != sizeof r + sizeof(double) * (size_t)want) {
+                snprintf(err, errlen, "worker rank %d sent %d scores for job %lld, expected "
+                         "%lld", st.MPI_SOURCE, r.n_values, (long long)r.job, (long long)want);
+                rc = -1;
+                break;
+            }
+            for (int s = 0; s < d->n_shards; s++) {
+                if (d->shard_bin[s] != bin) continue;
+                const zc_shard *sh = &d->shards[s];
+                int na = d->store.meta.n_archs[sh->task];
+                for (int p = 0; p < b[i].np; p++) {
+                    double *dst = scores[sh->task] + (size_t)(b[i].p0 + p) * na + sh->a0;
+                    memcpy(dst, v + k, sizeof(double) * (size_t)(sh->a1 - sh->a0));
+                    k += sh->a1 - sh->a0;
+                }
+            }
+            b[i].done[bin] = 1;
+            d->inflight[w]--;
+            d->worker_seconds += r.seconds;
+            jobs_left--;
+            d->master_seconds += zc_now() - t_active;
+            continue;
+        }
+        d->master_seconds += zc_now() - t_active;
+        if (d->stop && *d->stop) {
+            rc = 1;
+            break;
+        }
+        double now = zc_now();
+        for (int w = 0; w < d->n_workers; w++)
+            if (d->inflight[w] > 0 && now - d->last_heard[w] > d->o->worker_timeout) {
+                snprintf(err, errlen, "worker rank %d sent no result for %.1f s "
+                         "(--worker-timeout %g): it died or hangs", w + 1,
+                         now - d->last_heard[w], d->o->worker_timeout);
+                rc = -1;
+                break;
+            }
+        if (rc) break;
+        nap(50000);
+    }
+    if (rc == 0) {
+        MPI_CHECK(MPI_Waitall(n_req, req, MPI_STATUSES_IGNORE));
+        for (int i = 0; i < nb; i++) free(b[i].buf);
+        d->programs += n;
+    }
+    /* on failure the sends may still be pending: their buffers are left
+     * allocated (the run ends) */
+    for (int i = 0; i < nb; i++) {
+        free(b[i].worker);
+        free(b[i].done);
+    }
+    free(b);
+    free(req);
+    free(next_pending);
+    d->score_seconds += zc_now() - t_call;
+    return rc;
+}
+
+static double dispatch_busy(void *ctx) {
+    dispatch *d = ctx;
+    double now = zc_now();
+    double span = (now - d->busy_mark_time) * d->n_workers;
+    double f = span > 0 ? (d->worker_seconds - d->busy_mark_worker) / span : 0;
+    d->busy_mark_time = now;
+    d->busy_mark_worker = d->worker_seconds;
+    return f;
+}
+
+/* stop_workers: STOP to every worker, then drain results until each has
+ * acknowledged (a worker blocked sending a large result must be received
+ * before it can see the STOP). Returns 0, or -1 when some did not answer
+ * within the worker timeout. */
+static int stop_workers(dispatch *d) {
+    char empty = 0;
+    for (int w = 0; w < d->n_workers; w++)
+        MPI_CHECK(MPI_Send(&empty, 0, MPI_BYTE, w + 1, ZC_TAG_STOP, MPI_COMM_WORLD));
+    int acked = 0;
+    double t0 = zc_now();
+    while (acked < d->n_workers) {
+        MPI_Status st;
+        int len;
+        if (recv_any(d, MPI_ANY_TAG, &st, &len)) {
+            if (st.MPI_TAG == ZC_TAG_STOP) acked++;
+            continue;
+        }
+        if (zc_now() - t0 > d->o->worker_timeout) return -1;
+        nap(200000);
+    }
+    return 0;
+}
+
+int zc_dispatch_evolve(const zc_evolve_opts *o, int world_size, volatile sig_atomic_t *stop) {
+    dispatch d;
+    memset(&d, 0, sizeof d);
+    d.o = o;
+    d.stop = stop;
+    d.n_workers = world_size - 1;
+    d.worker_bin = zc_calloc((size_t)d.n_workers, sizeof(int));
+    d.inflight = zc_calloc((size_t)d.n_workers, sizeof(int));
+    d.last_heard = zc_calloc((size_t)d.n_workers, sizeof(double));
+    zc_evolve_dist dist = {&d, dispatch_start, {&d, dispatch_score}, dispatch_busy};
+    int code = zc_evolve_run(o, &dist, stop);
+    if (!o->quiet && d.programs > 0) {
+        double per = d.programs ? 1.0 / (double)d.programs : 0;
+        fprintf(stderr, "dispatch: %lld programs in %lld messages; sent %.0f B/program, "
+                "received %.0f B/program; master %.1f us/program; workers busy %.0f%% of "
+                "the scoring time\n", d.programs, d.messages, d.bytes_sent * per,
+                d.bytes_received * per, d.master_seconds * per * 1e6,
+                d.score_seconds > 0 ? 100 * d.worker_seconds / (d.score_seconds * d.n_workers)
+                                    : 0);
+    }
+    if (code == ZC_EXIT_WORKER_LOST) {
+        fflush(stdout);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, ZC_EXIT_WORKER_LOST);
+    }
+    if (stop_workers(&d) != 0) {
+        fflush(stdout);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+    zc_evolve_meta_free(&d.store);
+    free(d.shards);
+    free(d.shard_bin);
+    free(d.worker_bin);
+    free(d.inflight);
+    free(d.last_heard);
+    free(d.rbuf);
+    return code;
+}

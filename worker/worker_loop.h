@@ -1,0 +1,21 @@
+/* worker_loop.h: a worker rank (1..N-1) of a distributed `zcevo evolve`:
+ * waits for its share of the evolution tasks (ASSIGN), computes or loads
+ * those statistics once, then scores every program batch it receives with
+ * its threads (worker/local_eval.h) and sends back per-architecture scores,
+ * until the master says STOP. Messages: common/mpi_protocol.h. */
+#ifndef ZC_WORKER_LOOP_H
+#define ZC_WORKER_LOOP_H
+
+#include "master/evolve.h"
+
+/* zc_worker_evolve: serve the master until STOP. SIGTERM, SIGUSR1 and
+ * SIGINT are caught and ignored: the master decides when to stop (mpirun
+ * and srun deliver a job's signals to every rank). Load and evaluation
+ * errors go to the master, which reports them once. Returns 0. */
+int zc_worker_evolve(const zc_evolve_opts *o);
+
+/* zc_worker_poll: wait (sleeping, not spinning) for a message from rank 0;
+ * returns its tag and fills *len. */
+int zc_worker_poll(int *len);
+
+#endif
