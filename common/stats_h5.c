@@ -757,6 +757,20 @@ int zc_stats_writer_put_inputs(zc_stats_writer *w, const float *data, const floa
     htri_t exists = H5Lexists(w->file, "inputs", H5P_DEFAULT);
     H5_TRY(exists);
     if (exists) {
+        /* A writer killed while writing the inputs leaves some of them out:
+         * write them again. */
+        int all = 1;
+        H5_TRY(g = H5Gopen2(w->file, "inputs", H5P_DEFAULT));
+        for (int i = 0; i < 4; i++)
+            all &= H5Lexists(g, i < 3 ? names[i] : "labels", H5P_DEFAULT) > 0;
+        H5Gclose(g);
+        g = -1;
+        if (!all) {
+            H5_TRY(H5Ldelete(w->file, "inputs", H5P_DEFAULT));
+            exists = 0;
+        }
+    }
+    if (exists) {
         H5_TRY(g = H5Gopen2(w->file, "inputs", H5P_DEFAULT));
         for (int i = 0; i < 3; i++)
             if (!input_matches(g, names[i], H5T_NATIVE_FLOAT, sizeof(float), count, values[i])) {

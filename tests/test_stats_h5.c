@@ -417,6 +417,10 @@ static void test_resume_incomplete(const char *path, const zc_stats_config *cfg,
     CHECK(partial_exists(path) && !zc_file_exists(path));
     add_incomplete_group(partial, 7);
     CHECK(group_exists(partial, 7) == 1);
+    /* ... and inputs cut short (a kill inside put_inputs): rewritten. */
+    hid_t f = H5Fopen(partial, H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(f >= 0 && H5Ldelete(f, "inputs/noise", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
 
     /* A run of another configuration refuses the .partial and keeps it. */
     uint64_t before = file_hash(partial);
@@ -444,6 +448,11 @@ static void test_resume_incomplete(const char *path, const zc_stats_config *cfg,
     CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
     int sorted[] = {0, 3, 5, 7, 12};
     check_file_holds(path, sorted, 5, cfg->terminals);
+    CHECK(group_exists(path, 7) == 1);
+    float *noise = zc_stats_read_input(path, "noise", err, sizeof err);
+    size_t bytes = sizeof(float) * (size_t)(cfg->batch * 3 * cfg->image_h * cfg->image_w);
+    CHECK_MSG(noise && memcmp(noise, in->noise, bytes) == 0, "rewritten noise: %s", err);
+    free(noise);
 }
 
 /* test_resume_after_crash: a writer process that dies without closing the
