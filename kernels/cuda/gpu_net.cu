@@ -866,3 +866,36 @@ extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
     }
     return 0;
 }
+
+extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
+    memset(dst, 0, sizeof *dst);
+    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
+    size_t total = 0;
+    for (int b = 0; b < ctx->stats.n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (ctx->stats.layers[b].t[id].data)
+                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ctx->stats.layers[b].t[id]));
+    char *block = NULL;
+    if (cudaMalloc((void **)&block, total + 1) != cudaSuccess) {
+        cudaGetLastError();
+        return gfail(ctx, "cuda: out of device memory keeping %.1f MiB of statistics",
+                     total / 1048576.0);
+    }
+    dst->device_block = block;
+    dst->n_layers = ctx->stats.n_layers;
+    dst->layers = (zc_layer_stats *)zc_calloc((size_t)(dst->n_layers ? dst->n_layers : 1),
+                                              sizeof(zc_layer_stats));
+    size_t off = 0;
+    for (int b = 0; b < dst->n_layers; b++) {
+        dst->layers[b] = ctx->stats.layers[b];
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            const zc_tensor *t = &ctx->stats.layers[b].t[id];
+            if (!t->data) continue;
+            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(t);
+            dst->layers[b].t[id].data = (float *)(block + off);
+            G_CUDA(cudaMemcpyAsync(block + off, t->data, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
+            off = align_up(off + bytes);
+        }
+    }
+    return 0;
+}

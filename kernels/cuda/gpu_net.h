@@ -91,6 +91,11 @@ const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx);
  * identity fields untouched). Synchronises. 0 / -1. */
 int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out);
 
+/* zc_gpu_stats_keep: copy the last statistics (device to device) into a
+ * record of their own in *dst, which outlives later computations; free with
+ * zc_gpu_stats_release (gpu_eval.h). 0 / -1. */
+int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst);
+
 /* zc_gpu_synchronize: wait for the context's stream. 0 / -1. */
 int zc_gpu_synchronize(zc_gpu_ctx *ctx);
 
