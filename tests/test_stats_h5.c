@@ -657,7 +657,7 @@ static void test_speed(const char *path) {
     cfg.store_params = 0;
     cfg.terminals = mask_of("act_data,inpact_grad_data,wt_grad_noise,wt");
     remove_outputs(path);
-    const int n_archs = 200;
+    const int n_archs = 100;
     zc_arch_stats a = make_arch(0, 90, 1, 4, 8, 0);
     zc_stats_writer *w = zc_stats_writer_open(path, &cfg, err, sizeof err);
     CHECK(w != NULL);
