@@ -19,6 +19,9 @@ zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes
 zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_classes,
                                    int image_hw, char *err, size_t errlen);
 
+zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, int image_hw,
+                            char *err, size_t errlen);
+
 typedef zc_net *(*space_builder)(const char *arch_str, int batch, int num_classes,
                                  int image_hw, char *err, size_t errlen);
 
@@ -37,11 +40,22 @@ static const zc_space_info k_spaces[] = {
     {"channel_mobilenet", "channel_mobilenet",
      "Channel-Bench-Macro MobileNet (16,384 width configs, 7 digits 1-4, CIFAR-10); "
      "data/channel_bench_macro/Results_MobileNet.json"},
+    {"nds_resnet_lr-wd_in", "nds_resnet_lr-wd_in",
+     "NDS AnyNet ResNet, ImageNet, random lr/wd (arch = the record's net as JSON); "
+     "data/nds/ResNet_lr-wd_in.json"},
+    {"nds_vanilla_lr-wd_in", "nds_vanilla_lr-wd_in",
+     "NDS AnyNet Vanilla (plain blocks), ImageNet, random lr/wd; "
+     "data/nds/Vanilla_lr-wd_in.json"},
+    {"nds_resnext-a_in", "nds_resnext-a_in",
+     "NDS AnyNet ResNeXt-A, ImageNet, 50 epochs; data/nds/ResNeXt-A_in.json"},
+    {"nds_resnext-b_in", "nds_resnext-b_in",
+     "NDS AnyNet ResNeXt-B, ImageNet, 50 epochs; data/nds/ResNeXt-B_in.json"},
 };
 
 static const space_builder k_builders[] = {
     zc_nb201_build,          zc_nats_sss_build,         zc_nb_macro_build,
-    zc_channel_resnet_build, zc_channel_mobilenet_build,
+    zc_channel_resnet_build, zc_channel_mobilenet_build, zc_nds_anynet_build,
+    zc_nds_anynet_build,     zc_nds_anynet_build,       zc_nds_anynet_build,
 };
 
 _Static_assert(sizeof k_spaces / sizeof k_spaces[0] == sizeof k_builders / sizeof k_builders[0],

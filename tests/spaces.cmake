@@ -4,7 +4,8 @@
 # an independent PyTorch implementation (tests/torch_spaces_ref.py).
 add_executable(test_spaces ${CMAKE_SOURCE_DIR}/tests/test_spaces.c)
 target_link_libraries(test_spaces PRIVATE zcevo_core)
-foreach(space nasbench_macro channel_resnet channel_mobilenet)
+foreach(space nasbench_macro channel_resnet channel_mobilenet nds_resnet_lr-wd_in
+              nds_vanilla_lr-wd_in nds_resnext-a_in nds_resnext-b_in)
   add_test(NAME spaces_params_${space}
            COMMAND test_spaces ${ZCEVO_DATA_DIR} ${space})
   set_tests_properties(spaces_params_${space} PROPERTIES
@@ -12,22 +13,24 @@ foreach(space nasbench_macro channel_resnet channel_mobilenet)
 endforeach()
 
 # ---- all 22 terminals against PyTorch ---------------------------------------
-# spaces_torch_case(NAME SPACE DATASET ARCH...): `zcevo stats --store-params`
-# (batch 2) then tests/torch_spaces_ref.py (float64 reference, rel err < 1e-4).
+# spaces_torch_case(NAME SPACE DATASET BATCH ARCH...): `zcevo stats
+# --store-params` then tests/torch_spaces_ref.py (float64 reference, rel err
+# < 1e-4). NDS ImageNet nets on 32x32 images end at 1x1 maps, where BN over
+# a batch of 2 is degenerate (outputs +-1, gradients pure rounding): batch 8.
 # Macro architectures are given by row index: zcevo reads an all-digit --arch
 # as an index (nasbench_macro 0 = 02012100, 448 = 00000000, 3196 = 12121212;
 # channel_* 16281 = 1111111, 14357 = 2143412, 9961 = 3142413, 0 = 4432214).
 set(TORCH_SPACES_REF ${CMAKE_SOURCE_DIR}/tests/torch_spaces_ref.py)
 set(TORCH_SPACES_DIR ${CMAKE_BINARY_DIR}/torch_spaces)
 file(MAKE_DIRECTORY ${TORCH_SPACES_DIR})
-function(spaces_torch_case name space dataset)
+function(spaces_torch_case name space dataset batch)
   set(out ${TORCH_SPACES_DIR}/${name}.h5)
   set(arch_args "")
   foreach(arch ${ARGN})
     string(APPEND arch_args " --arch '${arch}'")
   endforeach()
   add_test(NAME spaces_torch_${name}_produce
-           COMMAND sh -c "rm -f '${out}' '${out}.partial' && '$<TARGET_FILE:zcevo>' stats --data '${ZCEVO_DATA_DIR}' --space ${space} --dataset ${dataset}${arch_args} --batch 2 --seed 7 --threads 2 --store-params --out '${out}'")
+           COMMAND sh -c "rm -f '${out}' '${out}.partial' && '$<TARGET_FILE:zcevo>' stats --data '${ZCEVO_DATA_DIR}' --space ${space} --dataset ${dataset}${arch_args} --batch ${batch} --seed 7 --threads 2 --store-params --out '${out}'")
   set_tests_properties(spaces_torch_${name}_produce PROPERTIES
                        FIXTURES_SETUP spaces_torch_${name} TIMEOUT 600)
   add_test(NAME spaces_torch_${name}_check
@@ -40,7 +43,15 @@ endfunction()
 if(TARGET zcevo)
   # identity with downsample and plain identity, MB k3 t3, MB k5 t6 (first
   # layer fed by the stem ReLU both as a downsample and as an MB block).
-  spaces_torch_case(nasbench_macro nasbench_macro cifar10 0 448 3196)
-  spaces_torch_case(channel_resnet channel_resnet cifar10 16281 14357)
-  spaces_torch_case(channel_mobilenet channel_mobilenet cifar10 16281 9961)
+  spaces_torch_case(nasbench_macro nasbench_macro cifar10 2 0 448 3196)
+  spaces_torch_case(channel_resnet channel_resnet cifar10 2 16281 14357)
+  spaces_torch_case(channel_mobilenet channel_mobilenet cifar10 2 16281 9961)
+  # NDS AnyNet (record positions): basic blocks with and without projection;
+  # plain blocks (the shallowest records: deep plain nets have gradients that
+  # are cancellation residue of the sum-of-logits seed through BN, docs);
+  # bottleneck blocks with 1..16 groups and the stride-8 stem.
+  spaces_torch_case(nds_resnet nds_resnet_lr-wd_in cifar10 8 8 191)
+  spaces_torch_case(nds_vanilla nds_vanilla_lr-wd_in cifar10 8 329 176 18)
+  spaces_torch_case(nds_resnext_a nds_resnext-a_in cifar10 8 13 29)
+  spaces_torch_case(nds_resnext_b nds_resnext-b_in cifar10 8 117 19)
 endif()

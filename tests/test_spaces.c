@@ -25,6 +25,10 @@ static const space_case k_cases[] = {
     {"nasbench_macro", 6561, 10, 32},
     {"channel_resnet", 16384, 10, 32},
     {"channel_mobilenet", 16384, 10, 32},
+    {"nds_resnet_lr-wd_in", 494, 1000, 224},
+    {"nds_vanilla_lr-wd_in", 500, 1000, 224},
+    {"nds_resnext-a_in", 130, 1000, 224},
+    {"nds_resnext-b_in", 164, 1000, 224},
 };
 
 /* check_all_params: every row's network has the table's parameter count. */

@@ -22,6 +22,7 @@ of the (first) conv.
 Usage: torch_spaces_ref.py FILE.h5 [--rtol 1e-4]
 Prints one line per architecture and "N passed, M failed" (tensors).
 """
+import json
 import os
 import sys
 
@@ -74,11 +75,15 @@ class Recording(nn.Module):
         self._blocks[name] = b
         self.block_list.append(b)
 
-    def rcb_relu(self, name, inpact):
-        """ReLU of block `name`: returns preact (grad retained); ambiguous
-        signs follow the file's inpact (self.hints[name]) when given."""
+    def rcb_relu(self, names, inpact):
+        """ReLU feeding the RCB block(s) `names` (a name or a list; empty:
+        a plain ReLU): returns preact (grad retained); ambiguous signs follow
+        the file's inpact (self.hints) when given."""
+        names = [names] if isinstance(names, str) else list(names)
+        if not names:
+            return F.relu(inpact)
         mask = inpact > 0
-        hint = self.hints.get(name) if self.hints else None
+        hint = self.hints.get(names[0]) if self.hints else None
         if hint is not None:
             tau = self.ambiguity * inpact.detach().pow(2).mean().sqrt()
             ambiguous = (inpact.detach().abs() <= tau) & (inpact.detach() != 0)
@@ -86,7 +91,8 @@ class Recording(nn.Module):
         mask = mask.to(inpact.dtype)
         preact = inpact * mask
         preact.retain_grad()
-        self.records[name] = {"inpact": inpact, "preact": preact, "mask": mask}
+        for name in names:
+            self.records[name] = {"inpact": inpact, "preact": preact, "mask": mask}
         return preact
 
     def tap(self, name, act):
@@ -235,12 +241,137 @@ class ChannelResNet(Recording):
 
 
 # ---------------------------------------------------------------------------
+# NDS AnyNet (pycls anynet.py of the NDS release; stems: docs/spaces.md)
+# ---------------------------------------------------------------------------
+def conv(cin, cout, k, stride=1, groups=1):
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, bias=False)
+
+
+class AnyNet(Recording):
+    def __init__(self, cfg, num_classes):
+        super().__init__()
+        bt, ds, ws, ss = cfg["block_type"], cfg["ds"], cfg["ws"], cfg["ss"]
+        bms = cfg["bot_muls"] or [1.0] * len(ds)
+        gs = cfg["num_gs"] or [1] * len(ds)
+        self.bt, self.ds = bt, ds
+        self.stem = nn.Module()
+        w0 = ws[0]
+        if ss[0] == 4:
+            self.stem.conv, self.stem.bn = conv(3, w0, 7, 2), nn.BatchNorm2d(w0)
+            self.deep_stem = False
+            relu_feeds = []  # the max pool comes between
+        else:
+            self.stem.a, self.stem.a_bn = conv(3, w0 // 2, 3, 2), nn.BatchNorm2d(w0 // 2)
+            self.stem.b, self.stem.b_bn = conv(w0 // 2, w0, 3, 2), nn.BatchNorm2d(w0)
+            self.stem.c, self.stem.c_bn = conv(w0, w0, 3, 2), nn.BatchNorm2d(w0)
+            self.add_block("stem.b", self.stem.b)
+            self.add_block("stem.c", self.stem.c)
+            self.deep_stem = True
+            relu_feeds = True
+        w_in = w0
+        for i in range(1, len(ds)):
+            stage = nn.Module()
+            for j in range(1, ds[i] + 1):
+                w, st = ws[i], (ss[i] if j == 1 else 1)
+                blk = nn.Module()
+                p = f"s{i}.b{j}"
+                if bt == "double_plain_block":
+                    blk.a, blk.a_bn = conv(w_in, w, 3, st), nn.BatchNorm2d(w)
+                    blk.b, blk.b_bn = conv(w, w, 3), nn.BatchNorm2d(w)
+                    if relu_feeds:
+                        self.add_block(f"{p}.a", blk.a)
+                    self.add_block(f"{p}.b", blk.b)
+                else:
+                    blk.proj_block = w_in != w or st != 1
+                    if blk.proj_block:
+                        blk.proj, blk.bn = conv(w_in, w, 1, st), nn.BatchNorm2d(w)
+                        if relu_feeds:
+                            self.add_block(f"{p}.proj", blk.proj)
+                    f = nn.Module()
+                    if bt == "res_basic_block":
+                        f.a, f.a_bn = conv(w_in, w, 3, st), nn.BatchNorm2d(w)
+                        f.b, f.b_bn = conv(w, w, 3), nn.BatchNorm2d(w)
+                        names = ["a", "b"]
+                    else:
+                        wb = int(round(w * bms[i]))
+                        f.a, f.a_bn = conv(w_in, wb, 1), nn.BatchNorm2d(wb)
+                        f.b, f.b_bn = conv(wb, wb, 3, st, gs[i]), nn.BatchNorm2d(wb)
+                        f.c, f.c_bn = conv(wb, w, 1), nn.BatchNorm2d(w)
+                        names = ["a", "b", "c"]
+                    blk.f = f
+                    blk.names = names
+                    if relu_feeds:
+                        self.add_block(f"{p}.f.a", f.a)
+                    for n in names[1:]:
+                        self.add_block(f"{p}.f.{n}", getattr(f, n))
+                stage.add_module(f"b{j}", blk)
+                relu_feeds = True
+                w_in = w
+            self.add_module(f"s{i}", stage)
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(w_in, num_classes)
+
+    def cbt(self, name, mod_conv, mod_bn, x):
+        """conv + BN; taps the block `name` when it is one."""
+        y = mod_bn(mod_conv(x))
+        if name in self._blocks:
+            self.tap(name, y)
+        return y
+
+    def forward(self, x):
+        st = self.stem
+        if not self.deep_stem:
+            x = F.max_pool2d(F.relu(st.bn(st.conv(x))), 3, 2, 1)
+        else:
+            x = self.rcb_relu(["stem.b"], st.a_bn(st.a(x)))
+            x = self.rcb_relu(["stem.c"], self.cbt("stem.b", st.b, st.b_bn, x))
+            x = self.cbt("stem.c", st.c, st.c_bn, x)  # its ReLU feeds s1.b1
+        pending = None if not self.deep_stem else "stem"
+        for i in range(1, len(self.ds)):
+            stage = getattr(self, f"s{i}")
+            for j in range(1, self.ds[i] + 1):
+                blk = getattr(stage, f"b{j}")
+                p = f"s{i}.b{j}"
+                if self.bt == "double_plain_block":
+                    first = [f"{p}.a"]
+                else:
+                    first = [f"{p}.proj"] if blk.proj_block else []
+                    first.append(f"{p}.f.a")
+                first = [n for n in first if n in self._blocks]
+                if pending is not None:  # x is a pre-ReLU sum / BN output
+                    x = self.rcb_relu(first, x)
+                pending = True
+                if self.bt == "double_plain_block":
+                    y = self.cbt(f"{p}.a", blk.a, blk.a_bn, x)
+                    y = self.rcb_relu([f"{p}.b"], y)
+                    x = self.cbt(f"{p}.b", blk.b, blk.b_bn, y)
+                    continue
+                sc = self.cbt(f"{p}.proj", blk.proj, blk.bn, x) if blk.proj_block else x
+                f = blk.f
+                y = self.cbt(f"{p}.f.a", f.a, f.a_bn, x)
+                for n in blk.names[1:]:
+                    y = self.rcb_relu([f"{p}.f.{n}"], y)
+                    y = self.cbt(f"{p}.f.{n}", getattr(f, n), getattr(f, n + "_bn"), y)
+                x = sc + y
+        x = F.adaptive_avg_pool2d(F.relu(x), 1)
+        return self.head.fc(x.view(x.size(0), -1))
+
+
+def nds_anynet(arch, num_classes):
+    return AnyNet(json.loads(arch), num_classes)
+
+
+# ---------------------------------------------------------------------------
 # Dispatch
 # ---------------------------------------------------------------------------
 BUILDERS = {
     "nasbench_macro": nb_macro,
     "channel_mobilenet": channel_mobilenet,
     "channel_resnet": ChannelResNet,
+    "nds_resnet_lr-wd_in": nds_anynet,
+    "nds_vanilla_lr-wd_in": nds_anynet,
+    "nds_resnext-a_in": nds_anynet,
+    "nds_resnext-b_in": nds_anynet,
 }
 
 
