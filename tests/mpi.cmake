@@ -1,0 +1,17 @@
+# mpi.cmake: distributed zcevo under mpirun (as root, oversubscribed):
+# identical results for 1/2/3/5 ranks, split tasks, kill -9 + resume,
+# signals, a lost worker, refusals, distributed stats. Scripts: tests/mpi_*.sh.
+find_program(ZCEVO_MPIRUN NAMES mpirun mpiexec)
+if(ZCEVO_MPIRUN)
+  set(ZCEVO_MPI_WORK ${CMAKE_CURRENT_BINARY_DIR}/mpi_work)
+  set(ZCEVO_MPI_SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/mpi_evolve_test.sh)
+  add_test(NAME mpi_fixture COMMAND ${ZCEVO_MPI_SCRIPT} $<TARGET_FILE:zcevo>
+           ${ZCEVO_DATA_DIR} ${ZCEVO_MPI_WORK} fixture)
+  set_tests_properties(mpi_fixture PROPERTIES FIXTURES_SETUP mpi_stats TIMEOUT 120)
+  foreach(mode ranks split resume signal lost refuse)
+    add_test(NAME mpi_${mode} COMMAND ${ZCEVO_MPI_SCRIPT} $<TARGET_FILE:zcevo>
+             ${ZCEVO_DATA_DIR} ${ZCEVO_MPI_WORK} ${mode})
+    set_tests_properties(mpi_${mode} PROPERTIES FIXTURES_REQUIRED mpi_stats TIMEOUT 240
+                         RUN_SERIAL TRUE)
+  endforeach()
+endif()
