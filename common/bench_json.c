@@ -88,6 +88,41 @@ static char *read_file(const char *path, char *err, size_t errlen) {
     return text;
 }
 
+/* replace_nonfinite: a copy of text where the tokens NaN, Infinity and
+ * -Infinity outside strings (Python's json writes them; DARTS_lr-wd_in.json
+ * has NaN training losses) become null, which cJSON accepts. */
+static char *replace_nonfinite(const char *text) {
+    size_t len = strlen(text);
+    char *out = zc_malloc(len + len / 2 + 16); /* "NaN" -> "null" grows by 1 */
+    size_t o = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len;) {
+        char ch = text[i];
+        if (in_string) {
+            out[o++] = ch;
+            if (ch == '\\' && i + 1 < len) out[o++] = text[++i];
+            else if (ch == '"') in_string = 0;
+            i++;
+            continue;
+        }
+        if (ch == '"') in_string = 1;
+        size_t skip = 0;
+        if (strncmp(text + i, "NaN", 3) == 0) skip = 3;
+        else if (strncmp(text + i, "Infinity", 8) == 0) skip = 8;
+        else if (strncmp(text + i, "-Infinity", 9) == 0) skip = 9;
+        if (skip) {
+            memcpy(out + o, "null", 4);
+            o += 4;
+            i += skip;
+        } else {
+            out[o++] = ch;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Growing buffer of NUL-terminated architecture strings. */
 typedef struct {
     char *data;
@@ -223,8 +258,10 @@ int zc_bench_json_load(const char *data_dir, const char *table, zc_bench_table *
         zc_bench_table_free(t);
         return -1;
     }
-    cJSON *root = cJSON_Parse(text);
+    char *clean = replace_nonfinite(text);
     free(text);
+    cJSON *root = cJSON_Parse(clean);
+    free(clean);
     int expect_array = info->format == FORMAT_NDS;
     if (!root || (expect_array ? !cJSON_IsArray(root) : !cJSON_IsObject(root))) {
         snprintf(err, errlen, "benchmark table '%s' is not valid JSON (expected %s)", t->path,

@@ -42,7 +42,8 @@ const char *zc_bench_json_accuracy_column(const char *table);
  * file (and the record for a malformed record) and *t empty. Errors:
  * unknown table, unreadable file, invalid JSON, a record without a
  * numeric field the table needs (or an empty test_ep_top1), a malformed
- * macro key, a duplicate architecture. */
+ * macro key, a duplicate architecture. NaN/Infinity tokens (which Python's
+ * json writes) are read as null. */
 int zc_bench_json_load(const char *data_dir, const char *table, zc_bench_table *t, char *err,
                        size_t errlen);
 

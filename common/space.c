@@ -21,6 +21,8 @@ zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_clas
 
 zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, int image_hw,
                             char *err, size_t errlen);
+zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int image_hw,
+                          char *err, size_t errlen);
 
 typedef zc_net *(*space_builder)(const char *arch_str, int batch, int num_classes,
                                  int image_hw, char *err, size_t errlen);
@@ -50,12 +52,28 @@ static const zc_space_info k_spaces[] = {
      "NDS AnyNet ResNeXt-A, ImageNet, 50 epochs; data/nds/ResNeXt-A_in.json"},
     {"nds_resnext-b_in", "nds_resnext-b_in",
      "NDS AnyNet ResNeXt-B, ImageNet, 50 epochs; data/nds/ResNeXt-B_in.json"},
+    {"nds_amoeba_in", "nds_amoeba_in",
+     "NDS Amoeba cells, ImageNet, 50 epochs; data/nds/Amoeba_in.json"},
+    {"nds_darts_in", "nds_darts_in",
+     "NDS DARTS cells, ImageNet, 50 epochs; data/nds/DARTS_in.json"},
+    {"nds_darts_fix-w-d_in", "nds_darts_fix-w-d_in",
+     "NDS DARTS cells, fixed width 32 / depth 22, ImageNet, 5 epochs only; "
+     "data/nds/DARTS_fix-w-d_in.json"},
+    {"nds_darts_lr-wd_in", "nds_darts_lr-wd_in",
+     "NDS DARTS cells, ImageNet, random lr/wd; data/nds/DARTS_lr-wd_in.json"},
+    {"nds_enas_in", "nds_enas_in", "NDS ENAS cells, ImageNet, 50 epochs; data/nds/ENAS_in.json"},
+    {"nds_nasnet_in", "nds_nasnet_in",
+     "NDS NASNet cells, ImageNet, 50 epochs; data/nds/NASNet_in.json"},
+    {"nds_pnas_in", "nds_pnas_in", "NDS PNAS cells, ImageNet, 50 epochs; data/nds/PNAS_in.json"},
 };
 
 static const space_builder k_builders[] = {
     zc_nb201_build,          zc_nats_sss_build,         zc_nb_macro_build,
     zc_channel_resnet_build, zc_channel_mobilenet_build, zc_nds_anynet_build,
     zc_nds_anynet_build,     zc_nds_anynet_build,       zc_nds_anynet_build,
+    zc_nds_cell_build,       zc_nds_cell_build,         zc_nds_cell_build,
+    zc_nds_cell_build,       zc_nds_cell_build,         zc_nds_cell_build,
+    zc_nds_cell_build,
 };
 
 _Static_assert(sizeof k_spaces / sizeof k_spaces[0] == sizeof k_builders / sizeof k_builders[0],

@@ -19,11 +19,36 @@
  *   Head: global average pooling + Linear. Module names follow pycls
  *   (s1.b1.f.a, s1.b1.proj, head.fc); the 8-stride stem is stem.a/b/c.
  *
+ * Cell spaces (Amoeba, DARTS, DARTS_fix-w-d, DARTS_lr-wd, ENAS, NASNet,
+ *   PNAS; ImageNet): {"genotype": {"normal", "normal_concat", "reduce",
+ *   "reduce_concat"}, "width" C, "depth" L, "aux", "drop_prob"}: pycls
+ *   NetworkImageNet (from DARTS): stem0 = Conv3x3 s2 (3->C/2)+BN+ReLU+
+ *   Conv3x3 s2 (->C)+BN, stem1 = ReLU+Conv3x3 s2+BN; L cells, reductions
+ *   (channels doubled, ops on the two cell inputs stride 2) at L/3 and 2L/3;
+ *   cell: preprocess0 = FactorizedReduce after a reduction (the first cell
+ *   too) else ReLU-Conv1x1-BN, preprocess1 = ReLU-Conv1x1-BN; node i = op(a)
+ *   + op(b) for the genotype's pairs; output = concat of the listed states;
+ *   GAP + Linear ("classifier.classifier"). Drop path and the auxiliary
+ *   head are off (aux is ignored). Operations: none (zeros, subsampled at
+ *   stride 2), skip_connect (identity, FactorizedReduce at stride 2),
+ *   avg_pool_3x3 (padding not counted), max_pool_3x3/5x5/7x7, conv_1x1,
+ *   conv_3x3 (ReLU-Conv-BN), sep_conv_3x3/5x5/7x7 (ReLU dw pw BN ReLU dw pw
+ *   BN), dil_conv_3x3/5x5 (ReLU dw(dilation 2) pw BN), dil_sep_conv_3x3
+ *   (sep_conv with dilation 2), conv_3x1_1x3 / conv_7x1_1x7 (ReLU
+ *   Conv(1xk, stride (1,s)) Conv(kx1, stride (s,1)) BN; built as a stride-1
+ *   1xk conv and a stride-s kx1 conv, which is the same function with the
+ *   same gradients). FactorizedReduce = ReLU, two Conv1x1 s2 (the second on
+ *   the input shifted by one pixel), concat, BN.
+ *
  * RCB blocks: every conv whose input is a ReLU output and whose output
- * goes into a BN (eznas.md section 1), named after the conv module: the
- * convs after f.a_relu / f.b_relu / a_relu, and the first convs (f.a and
- * proj, or a) of a block fed by the previous block's ReLU or by a stem
- * ReLU. Not: the stem's first conv, convs fed by the max pool.
+ * goes (directly, or through the second conv of a separable / 1xk-kx1 pair,
+ * or as one half of a FactorizedReduce) into a BN (eznas.md section 1),
+ * named after the module path of its first conv; wt and wt_grad are that
+ * first conv's (depthwise for separable blocks; conv_1 of a
+ * FactorizedReduce). AnyNet: the convs after f.a_relu / f.b_relu / a_relu,
+ * and the first convs (f.a and proj, or a) of a block fed by the previous
+ * block's ReLU or by a stem ReLU. Not: a stem's first conv, convs fed by
+ * the max pool.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -35,6 +60,8 @@
 
 zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, int image_hw,
                             char *err, size_t errlen);
+zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int image_hw,
+                          char *err, size_t errlen);
 
 typedef struct {
     zc_net *net;
@@ -255,6 +282,293 @@ zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, in
     if (!b.ok) {
         zc_net_free(b.net);
         snprintf(err, errlen, "NDS AnyNet architecture '%.300s' does not fit %dx%d inputs",
+                 arch_str, image_hw, image_hw);
+        return NULL;
+    }
+    zc_net_set_output(b.net, x);
+    return b.net;
+}
+
+/* ---- cell spaces ----------------------------------------------------------- */
+
+enum {
+    OP_NONE, OP_SKIP, OP_AVG3, OP_MAX3, OP_MAX5, OP_MAX7, OP_CONV1, OP_CONV3, OP_SEP3,
+    OP_SEP5, OP_SEP7, OP_DIL3, OP_DIL5, OP_DILSEP3, OP_C31, OP_C71, NUM_CELL_OPS
+};
+static const char *const k_cell_ops[NUM_CELL_OPS] = {
+    "none",         "skip_connect", "avg_pool_3x3", "max_pool_3x3",    "max_pool_5x5",
+    "max_pool_7x7", "conv_1x1",     "conv_3x3",     "sep_conv_3x3",    "sep_conv_5x5",
+    "sep_conv_7x7", "dil_conv_3x3", "dil_conv_5x5", "dil_sep_conv_3x3", "conv_3x1_1x3",
+    "conv_7x1_1x7"};
+
+#define CELL_MAX_OPS 16
+#define CELL_MAX_STATES (2 + CELL_MAX_OPS / 2)
+
+typedef struct {
+    int n_ops;                     /* 2 per node */
+    int op[CELL_MAX_OPS], input[CELL_MAX_OPS];
+    int n_concat, concat[CELL_MAX_STATES];
+} cell_genotype;
+
+typedef struct {
+    cell_genotype normal, reduce;
+    int width, depth;
+} cell_spec;
+
+static int parse_cell_part(const cJSON *g, const char *ops_key, const char *concat_key,
+                           cell_genotype *c, char *why, size_t whylen) {
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(g, ops_key);
+    int n = cJSON_IsArray(ops) ? cJSON_GetArraySize(ops) : 0;
+    if (n < 2 || n > CELL_MAX_OPS || n % 2) {
+        snprintf(why, whylen, "'%s' must list 2..%d operations in pairs", ops_key, CELL_MAX_OPS);
+        return -1;
+    }
+    c->n_ops = n;
+    int i = 0;
+    const cJSON *pair;
+    cJSON_ArrayForEach(pair, ops) {
+        const cJSON *name = cJSON_GetArrayItem(pair, 0);
+        const cJSON *in = cJSON_GetArrayItem(pair, 1);
+        if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsString(name) ||
+            !cJSON_IsNumber(in)) {
+            snprintf(why, whylen, "'%s' entry %d is not [operation, input]", ops_key, i);
+            return -1;
+        }
+        c->op[i] = -1;
+        for (int o = 0; o < NUM_CELL_OPS; o++)
+            if (strcmp(name->valuestring, k_cell_ops[o]) == 0) c->op[i] = o;
+        if (c->op[i] < 0) {
+            snprintf(why, whylen, "unknown operation '%.40s' in '%s'", name->valuestring,
+                     ops_key);
+            return -1;
+        }
+        c->input[i] = in->valueint;
+        if (in->valueint < 0 || in->valueint >= 2 + i / 2) {
+            snprintf(why, whylen, "'%s' entry %d reads state %d, which does not exist yet",
+                     ops_key, i, in->valueint);
+            return -1;
+        }
+        i++;
+    }
+    const cJSON *concat = cJSON_GetObjectItemCaseSensitive(g, concat_key);
+    int nc = cJSON_IsArray(concat) ? cJSON_GetArraySize(concat) : 0;
+    if (nc < 1 || nc > ZC_NET_MAX_IN || nc > 2 + n / 2) {
+        snprintf(why, whylen, "'%s' must list 1..%d states", concat_key, ZC_NET_MAX_IN);
+        return -1;
+    }
+    c->n_concat = nc;
+    i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, concat) {
+        if (!cJSON_IsNumber(item) || item->valueint < 0 || item->valueint >= 2 + n / 2) {
+            snprintf(why, whylen, "'%s' entry %d is not a state of the cell", concat_key, i);
+            return -1;
+        }
+        c->concat[i++] = item->valueint;
+    }
+    return 0;
+}
+
+static int parse_cell_spec(const cJSON *net, cell_spec *s, char *why, size_t whylen) {
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(net, "genotype");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(net, "width");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(net, "depth");
+    if (!cJSON_IsObject(g) || !cJSON_IsNumber(w) || !cJSON_IsNumber(d)) {
+        snprintf(why, whylen, "needs 'genotype' (object), 'width' and 'depth'");
+        return -1;
+    }
+    s->width = w->valueint;
+    s->depth = d->valueint;
+    if (s->width < 2 || s->width % 2 || s->depth < 1 || s->depth > 1000) {
+        snprintf(why, whylen, "width %d must be even and >= 2, depth %d in 1..1000", s->width,
+                 s->depth);
+        return -1;
+    }
+    if (parse_cell_part(g, "normal", "normal_concat", &s->normal, why, whylen) != 0) return -1;
+    return parse_cell_part(g, "reduce", "reduce_concat", &s->reduce, why, whylen);
+}
+
+/* relu_conv_bn: ReLU, Conv(kh x kw, stride, pad, dilation, groups) named
+ * "<p>.<conv_idx>", BN "<p>.<conv_idx+1>" (or after a second 1x1/kx1 conv);
+ * marked as an RCB named after the conv. Used for the Sequential ops
+ * (conv_1x1/conv_3x3: p = "<op>", idx 1; ReLUConvBN: p = "<op>.op", 1). */
+static int relu_conv_bn(builder *b, int x, int c_out, int k, int stride, const char *p,
+                        int stage, int cell) {
+    char conv_name[ZC_NAME_LEN], bn_name[ZC_NAME_LEN];
+    snprintf(conv_name, sizeof conv_name, "%.80s.1", p);
+    snprintf(bn_name, sizeof bn_name, "%.80s.2", p);
+    int r;
+    x = relu(b, x, &r);
+    return conv_bn(b, x, c_out, k, stride, 1, conv_name, bn_name, r, stage, cell);
+}
+
+/* sep_pair: ReLU, dw Conv(k, stride, dilation) "<p>.<i0>", pw Conv1x1
+ * "<p>.<i0+1>", BN "<p>.<i0+2>", marked as one RCB. */
+static int sep_pair(builder *b, int x, int c, int k, int stride, int dilation, const char *p,
+                    int i0, int stage, int cell) {
+    char dw[ZC_NAME_LEN], pw[ZC_NAME_LEN], bn[ZC_NAME_LEN];
+    snprintf(dw, sizeof dw, "%.80s.%d", p, i0);
+    snprintf(pw, sizeof pw, "%.80s.%d", p, i0 + 1);
+    snprintf(bn, sizeof bn, "%.80s.%d", p, i0 + 2);
+    int r;
+    x = relu(b, x, &r);
+    int pad = dilation * (k - 1) / 2;
+    x = checked(b, zc_net_conv(b->net, x, c, k, k, stride, pad, pad, dilation, c, dw));
+    int first = zc_net_last_layer(b->net);
+    x = checked(b, zc_net_conv(b->net, x, c, 1, 1, 1, 0, 0, 1, 1, pw));
+    int last = zc_net_last_layer(b->net);
+    x = checked(b, zc_net_bn(b->net, x, bn));
+    if (b->ok) zc_net_mark_rcb(b->net, dw, r, first, last, zc_net_last_layer(b->net), stage, cell);
+    return x;
+}
+
+/* factorized_reduce: ReLU, conv_1 (1x1 s2) on x, conv_2 (1x1 s2) on x
+ * shifted by one pixel (pad right/bottom, crop left/top), concat, BN. */
+static int factorized_reduce(builder *b, int x, int c_out, const char *p, int stage, int cell) {
+    char n1[ZC_NAME_LEN], n2[ZC_NAME_LEN], bn[ZC_NAME_LEN];
+    snprintf(n1, sizeof n1, "%.80s.conv_1", p);
+    snprintf(n2, sizeof n2, "%.80s.conv_2", p);
+    snprintf(bn, sizeof bn, "%.80s.bn", p);
+    int r;
+    x = relu(b, x, &r);
+    int parts[2];
+    parts[0] = checked(b, zc_net_conv(b->net, x, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n1));
+    int first = zc_net_last_layer(b->net);
+    int shifted = checked(b, zc_net_pad(b->net, x, -1, 1, -1, 1));
+    parts[1] = checked(b, zc_net_conv(b->net, shifted, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n2));
+    int last = zc_net_last_layer(b->net);
+    int y = checked(b, zc_net_concat(b->net, 2, parts));
+    y = checked(b, zc_net_bn(b->net, y, bn));
+    if (b->ok) zc_net_mark_rcb(b->net, n1, r, first, last, zc_net_last_layer(b->net), stage, cell);
+    return y;
+}
+
+static int cell_op(builder *b, int op, int x, int c, int stride, const char *p, int stage,
+                   int cell) {
+    char sub[ZC_NAME_LEN];
+    switch (op) {
+    case OP_NONE:
+        if (stride > 1) x = checked(b, zc_net_avgpool(b->net, x, 1, stride, 0, 1));
+        return checked(b, zc_net_zero(b->net, x));
+    case OP_SKIP:
+        return stride == 1 ? x : factorized_reduce(b, x, c, p, stage, cell);
+    case OP_AVG3:
+        return checked(b, zc_net_avgpool(b->net, x, 3, stride, 1, 0));
+    case OP_MAX3:
+        return checked(b, zc_net_maxpool(b->net, x, 3, stride, 1));
+    case OP_MAX5:
+        return checked(b, zc_net_maxpool(b->net, x, 5, stride, 2));
+    case OP_MAX7:
+        return checked(b, zc_net_maxpool(b->net, x, 7, stride, 3));
+    case OP_CONV1:
+        return relu_conv_bn(b, x, c, 1, stride, p, stage, cell);
+    case OP_CONV3:
+        return relu_conv_bn(b, x, c, 3, stride, p, stage, cell);
+    case OP_SEP3:
+    case OP_SEP5:
+    case OP_SEP7:
+    case OP_DILSEP3: {
+        int k = op == OP_SEP5 ? 5 : op == OP_SEP7 ? 7 : 3, dil = op == OP_DILSEP3 ? 2 : 1;
+        snprintf(sub, sizeof sub, "%.80s.op", p);
+        x = sep_pair(b, x, c, k, stride, dil, sub, 1, stage, cell);
+        return sep_pair(b, x, c, k, 1, dil, sub, 5, stage, cell);
+    }
+    case OP_DIL3:
+    case OP_DIL5:
+        snprintf(sub, sizeof sub, "%.80s.op", p);
+        return sep_pair(b, x, c, op == OP_DIL3 ? 3 : 5, stride, 2, sub, 1, stage, cell);
+    case OP_C31:
+    case OP_C71: {
+        int k = op == OP_C31 ? 3 : 7;
+        char c1[ZC_NAME_LEN], c2[ZC_NAME_LEN], bn[ZC_NAME_LEN];
+        snprintf(c1, sizeof c1, "%.80s.1", p);
+        snprintf(c2, sizeof c2, "%.80s.2", p);
+        snprintf(bn, sizeof bn, "%.80s.3", p);
+        int r;
+        x = relu(b, x, &r);
+        x = checked(b, zc_net_conv(b->net, x, c, 1, k, 1, 0, k / 2, 1, 1, c1));
+        int first = zc_net_last_layer(b->net);
+        x = checked(b, zc_net_conv(b->net, x, c, k, 1, stride, k / 2, 0, 1, 1, c2));
+        int last = zc_net_last_layer(b->net);
+        x = checked(b, zc_net_bn(b->net, x, bn));
+        if (b->ok)
+            zc_net_mark_rcb(b->net, c1, r, first, last, zc_net_last_layer(b->net), stage, cell);
+        return x;
+    }
+    }
+    b->ok = 0;
+    return 0;
+}
+
+/* nas_cell: one cell; returns the concat of its output states. */
+static int nas_cell(builder *b, const cell_genotype *g, int s0, int s1, int c, int reduction,
+                    int reduction_prev, int index, int stage) {
+    char p[ZC_NAME_LEN];
+    snprintf(p, sizeof p, "cells.%d.preprocess0", index);
+    if (reduction_prev) {
+        s0 = factorized_reduce(b, s0, c, p, stage, index);
+    } else {
+        char q[ZC_NAME_LEN];
+        snprintf(q, sizeof q, "%.80s.op", p);
+        s0 = relu_conv_bn(b, s0, c, 1, 1, q, stage, index);
+    }
+    snprintf(p, sizeof p, "cells.%d.preprocess1.op", index);
+    s1 = relu_conv_bn(b, s1, c, 1, 1, p, stage, index);
+    int states[CELL_MAX_STATES] = {s0, s1};
+    for (int i = 0; i < g->n_ops / 2 && b->ok; i++) {
+        int h[2];
+        for (int k = 0; k < 2; k++) {
+            int j = 2 * i + k, in = g->input[j];
+            snprintf(p, sizeof p, "cells.%d._ops.%d", index, j);
+            h[k] = cell_op(b, g->op[j], states[in], c, reduction && in < 2 ? 2 : 1, p, stage,
+                           index);
+        }
+        if (b->ok) states[2 + i] = checked(b, zc_net_add(b->net, 2, h));
+    }
+    int parts[CELL_MAX_STATES];
+    for (int i = 0; i < g->n_concat; i++) parts[i] = states[g->concat[i]];
+    return b->ok ? checked(b, zc_net_concat(b->net, g->n_concat, parts)) : 0;
+}
+
+zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int image_hw,
+                          char *err, size_t errlen) {
+    char why[200];
+    cell_spec s;
+    cJSON *root = cJSON_Parse(arch_str);
+    int rc = -1;
+    if (!cJSON_IsObject(root)) snprintf(why, sizeof why, "not a JSON object");
+    else rc = parse_cell_spec(root, &s, why, sizeof why);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        snprintf(err, errlen, "invalid NDS cell architecture '%.300s': %s", arch_str, why);
+        return NULL;
+    }
+    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    int C = s.width, r;
+    int x = conv_bn(&b, 0, C / 2, 3, 2, 1, "stem0.0", "stem0.1", -1, 0, 0);
+    x = relu(&b, x, &r);
+    int s0 = conv_bn(&b, x, C, 3, 2, 1, "stem0.3", "stem0.4", r, 0, 0);
+    x = relu(&b, s0, &r);
+    int s1 = conv_bn(&b, x, C, 3, 2, 1, "stem1.1", "stem1.2", r, 0, 0);
+    int c_curr = C, reduction_prev = 1, stage = 0;
+    for (int i = 0; i < s.depth && b.ok; i++) {
+        int reduction = i == s.depth / 3 || i == 2 * s.depth / 3;
+        if (reduction) {
+            c_curr *= 2;
+            stage++;
+        }
+        const cell_genotype *g = reduction ? &s.reduce : &s.normal;
+        int out = nas_cell(&b, g, s0, s1, c_curr, reduction, reduction_prev, i, stage);
+        s0 = s1;
+        s1 = out;
+        reduction_prev = reduction;
+    }
+    x = checked(&b, zc_net_gap(b.net, s1));
+    x = checked(&b, zc_net_linear(b.net, x, num_classes, "classifier.classifier"));
+    if (!b.ok) {
+        zc_net_free(b.net);
+        snprintf(err, errlen,
+                 "NDS cell architecture '%.300s' has inconsistent shapes for %dx%d inputs",
                  arch_str, image_hw, image_hw);
         return NULL;
     }

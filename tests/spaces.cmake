@@ -5,7 +5,9 @@
 add_executable(test_spaces ${CMAKE_SOURCE_DIR}/tests/test_spaces.c)
 target_link_libraries(test_spaces PRIVATE zcevo_core)
 foreach(space nasbench_macro channel_resnet channel_mobilenet nds_resnet_lr-wd_in
-              nds_vanilla_lr-wd_in nds_resnext-a_in nds_resnext-b_in)
+              nds_vanilla_lr-wd_in nds_resnext-a_in nds_resnext-b_in nds_amoeba_in
+              nds_darts_in nds_darts_fix-w-d_in nds_darts_lr-wd_in nds_enas_in
+              nds_nasnet_in nds_pnas_in)
   add_test(NAME spaces_params_${space}
            COMMAND test_spaces ${ZCEVO_DATA_DIR} ${space})
   set_tests_properties(spaces_params_${space} PROPERTIES

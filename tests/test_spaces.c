@@ -29,6 +29,13 @@ static const space_case k_cases[] = {
     {"nds_vanilla_lr-wd_in", 500, 1000, 224},
     {"nds_resnext-a_in", 130, 1000, 224},
     {"nds_resnext-b_in", 164, 1000, 224},
+    {"nds_amoeba_in", 124, 1000, 224},
+    {"nds_darts_in", 121, 1000, 224},
+    {"nds_darts_fix-w-d_in", 499, 1000, 224},
+    {"nds_darts_lr-wd_in", 515, 1000, 224},
+    {"nds_enas_in", 117, 1000, 224},
+    {"nds_nasnet_in", 122, 1000, 224},
+    {"nds_pnas_in", 119, 1000, 224},
 };
 
 /* check_all_params: every row's network has the table's parameter count. */
@@ -72,12 +79,27 @@ static void check_bad_strings(void) {
         {"nasbench_macro", "0201210"},   {"nasbench_macro", "02012103"},
         {"nasbench_macro", "0201210x1"}, {"channel_resnet", "4432215"},
         {"channel_resnet", "04322141"},  {"channel_mobilenet", "443221"},
+        {"nds_darts_in", "{\"genotype\":{\"normal\":[[\"sep_conv_9x9\",0],[\"none\",1]],"
+                         "\"normal_concat\":[2],\"reduce\":[[\"none\",0],[\"none\",1]],"
+                         "\"reduce_concat\":[2]},\"width\":16,\"depth\":3}"},
+        {"nds_darts_in", "{\"genotype\":{\"normal\":[[\"none\",0],[\"none\",5]],"
+                         "\"normal_concat\":[2],\"reduce\":[[\"none\",0],[\"none\",1]],"
+                         "\"reduce_concat\":[2]},\"width\":16,\"depth\":3}"},
+        {"nds_darts_in", "{\"genotype\":{\"normal\":[[\"none\",0],[\"none\",1]],"
+                         "\"normal_concat\":[7],\"reduce\":[[\"none\",0],[\"none\",1]],"
+                         "\"reduce_concat\":[2]},\"width\":16,\"depth\":3}"},
+        {"nds_darts_in", "[1,2]"},
+        {"nds_resnext-a_in", "{\"block_type\":\"res_bottleneck_block\",\"bot_muls\":[1,0.3],"
+                             "\"ds\":[1,2],\"num_gs\":[1,4],\"ss\":[8,1],\"ws\":[64,30]}"},
+        {"nds_resnet_lr-wd_in", "{\"block_type\":\"fancy_block\",\"ds\":[1,2],"
+                                "\"ss\":[4,1],\"ws\":[16,16]}"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[512] = "";
         zc_net *net = zc_space_build(bad[i][0], bad[i][1], 1, 10, 32, err, sizeof err);
         CHECK_MSG(net == NULL && strstr(err, bad[i][1]) && !strchr(err, '\n'),
                   "%s '%s' -> '%s'", bad[i][0], bad[i][1], err);
+        printf("bad input: %s\n", err);
         if (net) zc_net_free(net);
     }
 }
