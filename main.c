@@ -15,6 +15,7 @@ typedef struct {
 static const command k_commands[] = {
     {"evolve", zc_cmd_evolve, "evolve proxy programs by genetic programming (the main job)"},
     {"stats", zc_cmd_stats, "compute EZNAS per-layer statistics into an HDF5 cache"},
+    {"bench", zc_cmd_bench, "benchmarks: program evaluation throughput (bench eval)"},
     {"spaces", zc_cmd_spaces, "list the design spaces and their data"},
     {"score", zc_cmd_score, "score proxy programs: Kendall tau and Spearman rho vs accuracy"},
     {"proxies", zc_cmd_proxies, "hand-crafted zero-cost proxies and their correlation table"},

@@ -8,6 +8,7 @@ int zc_cmd_stats(int argc, char **argv);
 int zc_cmd_spaces(int argc, char **argv);
 int zc_cmd_score(int argc, char **argv);
 int zc_cmd_evolve(int argc, char **argv);
+int zc_cmd_bench(int argc, char **argv);
 int zc_cmd_proxies(int argc, char **argv);
 int zc_cmd_report(int argc, char **argv);
 

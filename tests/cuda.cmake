@@ -2,13 +2,6 @@
 # nvcc and cuDNN (ZCEVO_HAVE_CUDA). Tests labelled `gpu` exit 77 (skipped)
 # on machines without a GPU; cuda_backend runs everywhere.
 if(ZCEVO_HAVE_CUDA)
-  # zcevo_cuda calls into zcevo_core (CPU evaluator fallback, utilities):
-  # state the dependency so static link order is right. (Belongs in the
-  # top-level CMakeLists.txt; kept here until the lead moves it.)
-  target_link_libraries(zcevo_cuda PUBLIC zcevo_core)
-  target_compile_options(zcevo_cuda PRIVATE
-                         $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
-
   add_executable(test_cuda_agreement ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_agreement.c)
   target_link_libraries(test_cuda_agreement PRIVATE zcevo_cuda zcevo_core)
   add_test(NAME cuda_agreement COMMAND test_cuda_agreement)
