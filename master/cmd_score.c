@@ -9,6 +9,7 @@
 #include "common/args.h"
 #include "common/correlation.h"
 #include "common/evaluator.h"
+#include "common/mpi_util.h"
 #include "common/program.h"
 #include "common/task.h"
 #include "common/util.h"
@@ -74,12 +75,14 @@ typedef struct {
     const zc_program *progs;
     int n_progs;
     zc_eval_ctx *ctx;
+    int offset, stride; /* record i is table row offset + i * stride (MPI) */
 } stream_sink;
 
 static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
                         size_t errlen) {
     (void)net, (void)err, (void)errlen;
     stream_sink *s = ctx;
+    i = s->offset + i * s->stride;
     double sc[MAX_PROGRAMS];
     zc_eval_programs(s->ctx, s->progs, s->n_progs, rec, sc);
     for (int p = 0; p < s->n_progs; p++) s->table->scores[p][i] = sc[p];
@@ -88,6 +91,53 @@ static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     s->table->arch_str[i] = rec->arch_str;
     rec->arch_str = NULL;
     return 0;
+}
+
+/* gather_rows: a distributed on-the-fly score: rank r computed table rows
+ * r, r + size, ...; bring every row to rank 0 (scores are per
+ * architecture, so the table equals a single-rank one). */
+static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+    size_t cap = 64, len = 0;
+    unsigned char *buf = zc_malloc(cap);
+    for (int i = rank; i < t->n; i += size) {
+        const char *str = t->arch_str[i] ? t->arch_str[i] : "";
+        int32_t head[3] = {i, t->arch_index[i], (int32_t)strlen(str)};
+        size_t need = sizeof head + sizeof(double) * (size_t)(1 + n_progs) + strlen(str);
+        while (len + need > cap) buf = zc_realloc(buf, cap *= 2);
+        memcpy(buf + len, head, sizeof head);
+        len += sizeof head;
+        memcpy(buf + len, &t->acc[i], sizeof(double));
+        len += sizeof(double);
+        for (int p = 0; p < n_progs; p++, len += sizeof(double))
+            memcpy(buf + len, &t->scores[p][i], sizeof(double));
+        memcpy(buf + len, str, strlen(str));
+        len += strlen(str);
+    }
+    unsigned char *all;
+    int *lens;
+    zc_mpi_gather_bytes(buf, (int)len, &all, &lens);
+    free(buf);
+    if (rank != 0) return;
+    size_t off = (size_t)lens[0], end = 0;
+    for (int r = 0; r < size; r++) end += (size_t)lens[r];
+    while (off < end) {
+        int32_t head[3];
+        memcpy(head, all + off, sizeof head);
+        off += sizeof head;
+        int i = head[0];
+        t->arch_index[i] = head[1];
+        memcpy(&t->acc[i], all + off, sizeof(double));
+        off += sizeof(double);
+        for (int p = 0; p < n_progs; p++, off += sizeof(double))
+            memcpy(&t->scores[p][i], all + off, sizeof(double));
+        free(t->arch_str[i]);
+        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
+        memcpy(t->arch_str[i], all + off, (size_t)head[2]);
+        t->arch_str[i][head[2]] = 0;
+        off += (size_t)head[2];
+    }
+    free(all);
+    free(lens);
 }
 
 static void report(const score_table *t, const zc_program *progs, const char *const *texts,
@@ -142,10 +192,16 @@ int zc_cmd_score(int argc, char **argv) {
     int n_stats = 0, n_progs = 0, n_arch_args = 0, archs = 100, batch = 16, quiet = 0;
     int threads = zc_default_threads();
     uint64_t seed = 1;
+    /* under mpirun/srun, on-the-fly statistics are spread over the ranks;
+     * rank 0 reports (the others parse the same command line quietly) */
+    int mpi_rank, mpi_size;
+    zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
+    if (mpi_rank != 0) zc_mpi_mute_stderr();
     zc_args a = zc_args_begin("score", argc, argv);
     while (zc_args_next(&a)) {
         if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
             score_help();
+            zc_mpi_end();
             return ZC_EXIT_OK;
         } else if (zc_args_opt(&a, "--program")) {
             if (n_progs == MAX_PROGRAMS) zc_usage_error("score", "at most %d programs", MAX_PROGRAMS);
@@ -191,6 +247,11 @@ int zc_cmd_score(int argc, char **argv) {
     }
 
     char err[1024];
+    if (mpi_rank != 0 && n_stats) { /* statistics files: rank 0 scores alone */
+        zc_mpi_restore_stderr();
+        zc_mpi_end();
+        return ZC_EXIT_OK;
+    }
     int n_tables = n_stats ? n_stats : 1;
     score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
     double t0 = zc_now();
@@ -236,15 +297,26 @@ int zc_cmd_score(int argc, char **argv) {
             fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
                     "%d of 22\n", n_rows, space, dataset, batch, task.image_source,
                     __builtin_popcount(mask));
-        stream_sink sink = {&tables[0], progs, n_progs, zc_eval_ctx_new()};
-        zc_stats_job job = {.task = &task, .mask = mask, .n_rows = n_rows, .rows = rows,
-                            .threads = threads, .progress = !quiet, .label = "score",
+        stream_sink sink = {&tables[0], progs, n_progs, zc_eval_ctx_new(), mpi_rank, mpi_size};
+        int n_mine = 0;
+        for (int i = mpi_rank; i < n_rows; i += mpi_size) rows[n_mine++] = rows[i];
+        if (mpi_rank != 0) zc_mpi_restore_stderr();
+        zc_stats_job job = {.task = &task, .mask = mask, .n_rows = n_mine, .rows = rows,
+                            .threads = threads, .progress = !quiet && mpi_rank == 0,
+                            .label = "score",
                             .sink = score_record, .sink_ctx = &sink};
         if (zc_stats_job_run(&job, err, sizeof err) != 0) zc_die("%s", err);
         zc_eval_ctx_free(sink.ctx);
+        if (mpi_size > 1) gather_rows(&tables[0], n_progs, mpi_rank, mpi_size);
         free(rows);
         zc_task_free(&task);
         free(data_dir);
+    }
+    if (mpi_rank != 0) {
+        for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
+        free(tables);
+        zc_mpi_end();
+        return ZC_EXIT_OK;
     }
     printf("%-36s %-24s %6s %7s %8s %8s\n", "source", "program", "n", "invalid", "tau", "rho");
     for (int s = 0; s < n_tables; s++) report(&tables[s], progs, texts, n_progs);
@@ -252,5 +324,6 @@ int zc_cmd_score(int argc, char **argv) {
     if (csv) write_csv(csv, tables, n_tables, texts, n_progs);
     for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
     free(tables);
+    zc_mpi_end();
     return ZC_EXIT_OK;
 }

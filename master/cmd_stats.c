@@ -10,7 +10,10 @@
 #include "common/stats_h5.h"
 #include "common/task.h"
 #include "common/util.h"
+#include "common/mpi_util.h"
 #include "master/commands.h"
+#include "master/dispatch.h"
+#include "worker/worker_loop.h"
 #include "worker/stats_job.h"
 
 static void stats_help(void) {
@@ -103,6 +106,12 @@ static int write_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     return rc;
 }
 
+/* put_received: rank 0 of a distributed run: a record from a worker rank. */
+static int put_received(void *ctx, zc_arch_stats *rec, char *err, size_t errlen) {
+    writer_sink *w = ctx;
+    return w->writer ? zc_stats_writer_put_arch(w->writer, rec, NULL, 0, err, errlen) : 0;
+}
+
 static int discard_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
                           size_t errlen) {
     (void)ctx, (void)i, (void)rec, (void)net, (void)err, (void)errlen;
@@ -116,10 +125,16 @@ int zc_cmd_stats(int argc, char **argv) {
     int threads = zc_default_threads();
     uint64_t seed = 1;
     string_list arch_list = {0};
+    /* under mpirun/srun: rank 0 writes, the other ranks compute (they parse
+     * the same command line; rank 0 alone reports its errors) */
+    int mpi_rank, mpi_size;
+    zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
+    if (mpi_rank != 0) zc_mpi_mute_stderr();
     zc_args a = zc_args_begin("stats", argc, argv);
     while (zc_args_next(&a)) {
         if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
             stats_help();
+            zc_mpi_end();
             return ZC_EXIT_OK;
         } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
         else if (zc_args_opt(&a, "--space")) space = a.value;
@@ -145,6 +160,8 @@ int zc_cmd_stats(int argc, char **argv) {
         zc_usage_error("stats", "unknown terminal '%s' in --terminals", bad);
     if (!zc_space_find(space)) zc_usage_error("stats", "unknown space '%s'", space);
     if (arch_file) read_arch_file(arch_file, &arch_list);
+    if (store_params && mpi_size > 1)
+        zc_usage_error("stats", "--store-params needs a single rank (run without mpirun)");
 
     char *data_dir = zc_data_dir(data_flag);
     zc_task task;
@@ -173,6 +190,22 @@ int zc_cmd_stats(int argc, char **argv) {
     if (!out) {
         snprintf(default_out, sizeof default_out, "stats_%s_%s_b%d.h5", space, dataset, batch);
         out = default_out;
+    }
+    if (mpi_rank != 0) {
+        /* a worker rank: its share of rank 0's list of rows still to do */
+        zc_mpi_restore_stderr();
+        int todo = 0;
+        zc_mpi_bcast_ints(&todo, &rows);
+        int *mine = zc_malloc(sizeof(int) * (size_t)(todo + 1));
+        int n_mine = zc_dispatch_rows_of(rows, todo, mpi_rank - 1, mpi_size - 1, mine);
+        zc_worker_records(&task, mask, mine, n_mine, threads);
+        free(mine);
+        zc_task_free(&task);
+        list_free(&arch_list);
+        free(rows);
+        free(data_dir);
+        zc_mpi_end();
+        return ZC_EXIT_OK;
     }
     zc_stats_config cfg;
     zc_task_stats_config(&task, mask, store_params, &cfg);
@@ -225,7 +258,16 @@ int zc_cmd_stats(int argc, char **argv) {
                         .sink = discard ? discard_record : write_record,
                         .sink_ctx = &sink};
     double t0 = zc_now();
-    if (zc_stats_job_run(&job, err, sizeof err) != 0) {
+    if (mpi_size > 1) {
+        zc_mpi_bcast_ints(&todo, &rows);
+        if (!quiet)
+            fprintf(stderr, "stats: %d ranks compute, rank 0 writes\n", mpi_size - 1);
+        if (zc_dispatch_records(mpi_size, todo, !quiet, put_received, &sink, err,
+                                sizeof err) != 0) {
+            if (writer) zc_stats_writer_abandon(writer);
+            zc_die("%s", err);
+        }
+    } else if (zc_stats_job_run(&job, err, sizeof err) != 0) {
         if (writer) zc_stats_writer_abandon(writer);
         zc_die("%s", err);
     }
@@ -239,6 +281,7 @@ int zc_cmd_stats(int argc, char **argv) {
     list_free(&arch_list);
     free(rows);
     free(data_dir);
+    zc_mpi_end();
     return ZC_EXIT_OK;
 }
 

@@ -409,3 +409,56 @@ int zc_dispatch_evolve(const zc_evolve_opts *o, int world_size, volatile sig_ato
     free(d.rbuf);
     return code;
 }
+
+/* ---- distributed statistics ------------------------------------------------- */
+
+int zc_dispatch_rows_of(const int *rows, int n, int rank, int ranks, int *out) {
+    int m = 0;
+    for (int i = rank; i < n; i += ranks) out[m++] = rows[i];
+    return m;
+}
+
+int zc_dispatch_records(int world_size, int expected, int progress,
+                        int (*put)(void *ctx, zc_arch_stats *record, char *err, size_t errlen),
+                        void *ctx, char *err, size_t errlen) {
+    dispatch d;
+    memset(&d, 0, sizeof d);
+    int done = 0, got = 0, rc = 0;
+    double t0 = zc_now(), last = t0;
+    while (done < world_size - 1) {
+        MPI_Status st;
+        int len;
+        if (!recv_any(&d, ZC_TAG_RECORD, &st, &len)) {
+            nap(200000);
+            continue;
+        }
+        zc_msg_record h;
+        memcpy(&h, d.rbuf, sizeof h);
+        if (h.index < 0) {
+            done++;
+            continue;
+        }
+        if (rc != 0) continue; /* after a failure: drain until all are done */
+        if (h.status != 0) {
+            snprintf(err, errlen, "rank %d: %s", st.MPI_SOURCE, (char *)d.rbuf + sizeof h);
+            rc = -1;
+            continue;
+        }
+        zc_arch_stats rec;
+        if (zc_record_unpack(d.rbuf + sizeof h, (size_t)len - sizeof h, &rec) != 0) {
+            snprintf(err, errlen, "rank %d sent a malformed statistics record", st.MPI_SOURCE);
+            rc = -1;
+            continue;
+        }
+        if (put(ctx, &rec, err, errlen) != 0) rc = -1;
+        zc_arch_stats_free(&rec);
+        got++;
+        if (progress && zc_now() - last > 2) {
+            last = zc_now();
+            fprintf(stderr, "stats: %d/%d architectures from %d ranks (%.2f arch/s)\n", got,
+                    expected, world_size - 1, got / (last - t0));
+        }
+    }
+    free(d.rbuf);
+    return rc;
+}

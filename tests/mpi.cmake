@@ -15,3 +15,8 @@ if(ZCEVO_MPIRUN)
                          RUN_SERIAL TRUE)
   endforeach()
 endif()
+if(ZCEVO_MPIRUN)
+  add_test(NAME mpi_stats COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mpi_stats_test.sh
+           $<TARGET_FILE:zcevo> ${ZCEVO_DATA_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mpi_work)
+  set_tests_properties(mpi_stats PROPERTIES TIMEOUT 240 RUN_SERIAL TRUE)
+endif()

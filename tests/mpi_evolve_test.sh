@@ -159,7 +159,7 @@ lost)
     done
     t1=$(date +%s.%N)
     kill -CONT $victim 2>/dev/null
-    ( sleep 20; kill -9 $pid 2>/dev/null ) &
+    ( sleep 20; kill -9 $pid ) >/dev/null 2>&1 &
     guard=$!
     wait $pid
     rc=$?

@@ -12,6 +12,7 @@
 #include "common/mpi_util.h"
 #include "common/util.h"
 #include "worker/local_eval.h"
+#include "worker/stats_job.h"
 
 static void ignore_signal(int sig) { (void)sig; }
 
@@ -172,4 +173,39 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
     free(progs);
     free(buf);
     return 0;
+}
+
+/* ---- distributed statistics ------------------------------------------------- */
+
+static int send_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
+                       size_t errlen) {
+    (void)ctx, (void)net, (void)err, (void)errlen;
+    size_t len;
+    unsigned char *buf = zc_record_pack(rec, sizeof(zc_msg_record), &len);
+    zc_msg_record h = {i, 0, (int64_t)(len - sizeof h)};
+    memcpy(buf, &h, sizeof h);
+    send_wait(buf, len, ZC_TAG_RECORD);
+    free(buf);
+    return 0;
+}
+
+int zc_worker_records(const zc_task *task, zc_terminal_mask mask, const int *rows, int n,
+                      int threads) {
+    char err[1024] = "";
+    zc_stats_job job = {.task = task, .mask = mask, .n_rows = n, .rows = rows,
+                        .threads = threads, .progress = 0, .label = "stats",
+                        .sink = send_record, .sink_ctx = NULL};
+    int rc = n > 0 ? zc_stats_job_run(&job, err, sizeof err) : 0;
+    if (rc != 0) {
+        size_t len = sizeof(zc_msg_record) + strlen(err) + 1;
+        unsigned char *buf = zc_calloc(len, 1);
+        zc_msg_record h = {0, 1, (int64_t)(strlen(err) + 1)};
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + sizeof h, err, strlen(err) + 1);
+        send_wait(buf, len, ZC_TAG_RECORD);
+        free(buf);
+    }
+    zc_msg_record done = {-1, 0, 0};
+    send_wait(&done, sizeof done, ZC_TAG_RECORD);
+    return rc ? -1 : 0;
 }

@@ -18,4 +18,15 @@ int zc_worker_evolve(const zc_evolve_opts *o);
  * returns its tag and fills *len. */
 int zc_worker_poll(int *len);
 
+
+#include "common/task.h"
+
+/* zc_worker_records: a worker rank of a distributed `zcevo stats`: compute
+ * the statistics of rows[0..n) of task (terminals in mask, `threads`
+ * architectures at once) and send each record to rank 0, then a done
+ * marker (zc_dispatch_records receives them). A failure is sent to rank 0
+ * as an error text. Returns 0, or -1 after such a failure. */
+int zc_worker_records(const zc_task *task, zc_terminal_mask mask, const int *rows, int n,
+                      int threads);
+
 #endif
