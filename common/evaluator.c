@@ -3,6 +3,8 @@
  * evaluator.h). */
 #include "common/evaluator.h"
 
+#include "common/fastmath.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,24 +136,9 @@ static double run_chain(const chain_step *st, int ns, const float *in, float *ou
             src = dst;
         }
         switch (reduce) {
-        case REDUCE_SUM: {
-            double s = 0;
-            for (int64_t i = 0; i < m; i++) s += dst[i];
-            acc += s;
-            break;
-        }
-        case REDUCE_ABS_SUM: {
-            double s = 0;
-            for (int64_t i = 0; i < m; i++) s += fabsf(dst[i]);
-            acc += s;
-            break;
-        }
-        case REDUCE_SQ_SUM: {
-            double s = 0;
-            for (int64_t i = 0; i < m; i++) s += (double)dst[i] * dst[i];
-            acc += s;
-            break;
-        }
+        case REDUCE_SUM: acc += zc_sum_f32(dst, m); break;
+        case REDUCE_ABS_SUM: acc += zc_sum_abs_f32(dst, m); break;
+        case REDUCE_SQ_SUM: acc += zc_sum_sq_f32(dst, m); break;
         default: break;
         }
     }

@@ -4,6 +4,8 @@
  * and linear algebra accumulate in double. */
 #include "common/primitives.h"
 
+#include "common/fastmath.h"
+
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -223,10 +225,16 @@ void zc_prim_unary_block(int op, const float *in, float *out, int64_t n) {
     int64_t i;
     switch (op) {
     case ZC_OP_LOG:
-        for (i = 0; i < n; i++) out[i] = in[i] <= 0.0f ? 0.0f : logf(in[i]);
+        for (i = 0; i < n; i++) {
+            float l = zc_fast_logf(in[i]);
+            out[i] = in[i] <= 0.0f ? 0.0f : l;
+        }
         break;
     case ZC_OP_ABSLOG:
-        for (i = 0; i < n; i++) out[i] = in[i] == 0.0f ? 0.0f : fabsf(logf(fabsf(in[i])));
+        for (i = 0; i < n; i++) {
+            float l = fabsf(zc_fast_logf(fabsf(in[i])));
+            out[i] = in[i] == 0.0f ? 0.0f : l;
+        }
         break;
     case ZC_OP_ABS:
         for (i = 0; i < n; i++) out[i] = fabsf(in[i]);
@@ -235,7 +243,7 @@ void zc_prim_unary_block(int op, const float *in, float *out, int64_t n) {
         for (i = 0; i < n; i++) out[i] = in[i] * in[i];
         break;
     case ZC_OP_EXP:
-        for (i = 0; i < n; i++) out[i] = expf(in[i]);
+        for (i = 0; i < n; i++) out[i] = zc_fast_expf(in[i]);
         break;
     case ZC_OP_RELU: /* NaN propagates, as torch.relu */
         for (i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
@@ -254,7 +262,7 @@ void zc_prim_unary_block(int op, const float *in, float *out, int64_t n) {
         for (i = 0; i < n; i++) out[i] = 1.0f / in[i];
         break;
     case ZC_OP_SIGMOID:
-        for (i = 0; i < n; i++) out[i] = 1.0f / (1.0f + expf(-in[i]));
+        for (i = 0; i < n; i++) out[i] = 1.0f / (1.0f + zc_fast_expf(-in[i]));
         break;
     case ZC_OP_ONES_LIKE:
         for (i = 0; i < n; i++) out[i] = 1.0f;
@@ -381,9 +389,7 @@ static float to_float(double v) {
 
 static void normalize(const zc_tensor *a, zc_tensor *out) {
     int64_t n = zc_tensor_numel(a);
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += a->data[i];
-    double mean = sum / (double)n;
+    double mean = zc_sum_f32(a->data, n) / (double)n;
     double ss = 0;
     for (int64_t i = 0; i < n; i++) {
         double d = a->data[i] - mean;
@@ -713,21 +719,15 @@ int zc_prim_apply(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
         return 0;
     }
     case ZC_OP_FROBENIUS: {
-        double s = 0;
-        for (int64_t i = 0; i < n; i++) s += (double)a->data[i] * a->data[i];
-        out->data[0] = to_float(sqrt(s));
+        out->data[0] = to_float(sqrt(zc_sum_sq_f32(a->data, n)));
         return 0;
     }
     case ZC_OP_MEAN: {
-        double s = 0;
-        for (int64_t i = 0; i < n; i++) s += a->data[i];
-        out->data[0] = to_float(s / (double)n);
+        out->data[0] = to_float(zc_sum_f32(a->data, n) / (double)n);
         return 0;
     }
     case ZC_OP_MEAN_ABS: {
-        double s = 0;
-        for (int64_t i = 0; i < n; i++) s += fabsf(a->data[i]);
-        out->data[0] = to_float(s / (double)n);
+        out->data[0] = to_float(zc_sum_abs_f32(a->data, n) / (double)n);
         return 0;
     }
     case ZC_OP_NUMEL: out->data[0] = (float)n; return 0;
