@@ -37,7 +37,7 @@ work=$cluster/pipeline
 fail() { echo "FAIL: $*" >&2; for f in "$work"/logs/*; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done; exit 1; }
 
 # 3 ranks (master + one worker per GPU) when zcevo evolve is an MPI program
-if nm -D --undefined-only "$ZCEVO_BIN" 2>/dev/null | grep -qw MPI_Init && "$ZCEVO_BIN" evolve --help 2>&1 | grep -qi mpirun; then
+if nm -D --undefined-only "$ZCEVO_BIN" 2>/dev/null | grep -Eqw "MPI_Init|MPI_Init_thread"; then
     ranks=3
 else
     ranks=1
@@ -55,7 +55,7 @@ out=$("$root/slurm/submit_pipeline.sh" --work-dir "$work" --space nb201 --datase
     --batch 1 --seed 1 --archs 10 --chunks 2 \
     --sbatch-args "--partition=debug --mem=0 --time=5" \
     --stats-sbatch-args "--cpus-per-task=1" \
-    --evolve-sbatch-args "--gpus-per-node=2 --ntasks-per-node=$ranks --cpus-per-task=1 --overcommit" \
+    --evolve-sbatch-args "--gpus-per-node=2 --ntasks=$ranks --cpus-per-task=1 --overcommit" \
     $report_opt -- --generations 4 --population 10 --lambda 10 --mu 5 --archs-per-task 10 \
     --final-archs 0 --seed 1 --quiet 2>&1) || fail "submit_pipeline.sh failed: $out"
 echo "$out"
@@ -124,7 +124,14 @@ gens=$(($(grep -c . "$run/log.csv") - 1))
 grep -q "start (restart 0 of at most" "$work/logs/zcevo-evolve_$evolve_id.out" || fail "evolve log lacks the start line"
 grep -q ": $ranks ranks" "$work/logs/zcevo-evolve_$evolve_id.out" || fail "evolve job did not run $ranks ranks"
 grep -q "finished: $run/result.txt" "$work/logs/zcevo-evolve_$evolve_id.out" || fail "evolve log lacks 'finished'"
-echo "evolve ($ranks ranks): $(grep -m1 'best program' "$run/result.txt")"
+# the same search in one process (no SLURM, no MPI) gives the same result
+"$ZCEVO_BIN" evolve --stats "$work/stats.h5" --run-dir "$cluster/single" --generations 4 --population 10 \
+    --lambda 10 --mu 5 --archs-per-task 10 --final-archs 0 --seed 1 --quiet --threads 2 >/dev/null ||
+    fail "single-process zcevo evolve failed"
+cmp -s "$cluster/single/hall_of_fame.txt" "$run/hall_of_fame.txt" || fail "the $ranks-rank job's hall of fame differs from a single-process run"
+diff <(cut -d, -f1-7 "$cluster/single/log.csv") <(cut -d, -f1-7 "$run/log.csv") >/dev/null ||
+    fail "the $ranks-rank job's log.csv differs from a single-process run"
+echo "evolve ($ranks ranks) == single process: $(grep -m1 'best program' "$run/result.txt")"
 
 # report
 if [ "$report_id" != none ]; then

@@ -51,7 +51,7 @@ fail() {
 }
 
 # master + one worker (one GPU) when zcevo evolve is an MPI program, else 1 rank
-if nm -D --undefined-only "$ZCEVO_BIN" 2>/dev/null | grep -qw MPI_Init; then ranks=2; else
+if nm -D --undefined-only "$ZCEVO_BIN" 2>/dev/null | grep -Eqw "MPI_Init|MPI_Init_thread"; then ranks=2; else
     ranks=1; echo "NOTE: zcevo evolve is not an MPI program yet (no MPI_Init): the job runs 1 rank"; fi
 
 args=(--task nb201:cifar10:1 --archs-per-task 10 --generations "$GENERATIONS" --final-archs 0
