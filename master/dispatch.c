@@ -235,6 +235,7 @@ static int dispatch_score(void *ctx, const zc_program *progs, int n, double *con
     MPI_Request *req = zc_malloc(sizeof(MPI_Request) * (size_t)(jobs_left + 1));
     int n_req = 0;
     int rc = 0;
+    long wait_ns = 10000; /* idle poll interval: grows to 1 ms while nothing comes */
     d->master_seconds += cpu_now() - t_active;
     while (jobs_left > 0) {
         t_active = cpu_now();
@@ -297,6 +298,7 @@ static int dispatch_score(void *ctx, const zc_program *progs, int n, double *con
             d->worker_seconds += r.seconds;
             jobs_left--;
             d->master_seconds += cpu_now() - t_active;
+            wait_ns = 10000;
             continue;
         }
         /* an idle poll: its CPU time is polling overhead, not per-program cost */
@@ -316,7 +318,8 @@ static int dispatch_score(void *ctx, const zc_program *progs, int n, double *con
                 break;
             }
         if (rc) break;
-        nap(50000);
+        nap(wait_ns);
+        if (wait_ns < 1000000) wait_ns += wait_ns / 2;
     }
     if (rc == 0) {
         MPI_CHECK(MPI_Waitall(n_req, req, MPI_STATUSES_IGNORE));
