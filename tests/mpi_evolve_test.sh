@@ -170,7 +170,31 @@ lost)
     secs=$(echo "$t1 - $t0" | bc)
     echo "  noticed after $secs s (timeout 2 s)"
     [ "$(echo "$secs < 10" | bc)" = 1 ] || fail "noticed too late"
-    echo "lost: exit 4, rank 2 named, checkpoint written"
+    # a worker killed outright: mpirun takes the job down (SIGTERM to every
+    # rank); the master still writes a checkpoint, and the run resumes
+    dir=$WORK/lost9
+    rm -rf "$dir"
+    mpirun -q --allow-run-as-root --oversubscribe -np 3 "$ZCEVO" evolve $TINY --generations 8 \
+        --run-dir "$dir" >/dev/null 2>"$dir.err" &
+    pid=$!
+    for i in $(seq 1 500); do
+        grep -qs '^2,' "$dir/log.csv" && break
+        sleep 0.02
+    done
+    for c in $(pgrep -P $pid); do
+        r=$(tr '\0' '\n' < /proc/$c/environ | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
+        [ "$r" = 1 ] && kill -9 $c
+    done
+    wait $pid
+    rc=$?
+    [ $rc -ne 0 ] || fail "kill -9 of a worker: mpirun exit 0"
+    ls "$dir"/checkpoint_*.h5 >/dev/null 2>&1 || fail "kill -9 of a worker: no checkpoint"
+    echo "  kill -9 of rank 1: mpirun exit $rc, $(grep -c '^[0-9]' "$dir/log.csv") generations" \
+        "kept; $(head -c 120 "$dir.err")"
+    mpi -np 3 "$ZCEVO" evolve $TINY --generations 8 --run-dir "$dir" >/dev/null 2>&1 ||
+        fail "resume after kill -9 of a worker"
+    [ -f "$dir/result.txt" ] || fail "resume after kill -9 of a worker did not finish"
+    echo "lost: exit 4, rank 2 named, checkpoint written; a killed worker: checkpoint, resume"
     ;;
 refuse)
     dir=$WORK/refuse
