@@ -5,6 +5,7 @@
  * driver with its worker pool as the score backend. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -443,7 +444,8 @@ typedef struct {
     const int *n_archs;
     const zc_arch_stats *probe; /* 2 architectures for the quick check       */
     int n_probe;
-    zc_eval_ctx *probe_ctx;
+    zc_eval_ctx **probe_ctx;    /* one per quick-check thread              */
+    int n_threads;
     char err[512];
     int backend_status;         /* last score() status                      */
     double eval_seconds;
@@ -465,15 +467,51 @@ static int fitness_evaluate(void *vctx, const zc_program *progs, int n, double *
     return rc;
 }
 
-static int fitness_validate(void *vctx, const zc_program *progs, int n, unsigned char *ok) {
-    fitness_ctx *c = vctx;
-    for (int p = 0; p < n; p++) {
-        ok[p] = 1;
-        for (int a = 0; a < c->n_probe && ok[p]; a++) {
+/* The quick check on the master, spread over threads: each program is
+ * checked by one thread with the same function, so the verdicts do not
+ * depend on the thread count. */
+typedef struct {
+    fitness_ctx *c;
+    const zc_program *progs;
+    unsigned char *ok;
+    int n;
+    int next;                   /* next program to take (atomic)            */
+} validate_job;
+
+typedef struct {
+    validate_job *job;
+    int index;
+} validate_arg;
+
+static void *validate_thread(void *varg) {
+    validate_arg *arg = varg;
+    validate_job *j = arg->job;
+    zc_eval_ctx *ctx = j->c->probe_ctx[arg->index];
+    for (;;) {
+        int p = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (p >= j->n) break;
+        j->ok[p] = 1;
+        for (int a = 0; a < j->c->n_probe && j->ok[p]; a++) {
             double s;
-            ok[p] = zc_eval_network(c->probe_ctx, &progs[p], &c->probe[a], &s) == 0;
+            j->ok[p] = zc_eval_network(ctx, &j->progs[p], &j->c->probe[a], &s) == 0;
         }
     }
+    return NULL;
+}
+
+static int fitness_validate(void *vctx, const zc_program *progs, int n, unsigned char *ok) {
+    fitness_ctx *c = vctx;
+    validate_job job = {c, progs, ok, n, 0};
+    int threads = ZC_MIN(c->n_threads, n / 2);
+    if (threads < 1) threads = 1;
+    pthread_t tid[256];
+    validate_arg args[256];
+    for (int k = 0; k < threads; k++) args[k] = (validate_arg){&job, k};
+    int started = 1;
+    for (int k = 1; k < threads; k++, started++)
+        if (pthread_create(&tid[k], NULL, validate_thread, &args[k]) != 0) break;
+    validate_thread(&args[0]);
+    for (int k = 1; k < started; k++) pthread_join(tid[k], NULL);
     return 0;
 }
 
@@ -747,7 +785,10 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                          o->abs_tau, o->seed);
     fitness_ctx fc = {.spec = &spec, .backend = backend, .n_tasks = n_tasks,
                       .n_archs = n_archs, .probe = meta.probe,
-                      .n_probe = meta.n_probe, .probe_ctx = zc_eval_ctx_new()};
+                      .n_probe = meta.n_probe};
+    fc.n_threads = ZC_MAX(1, ZC_MIN(o->threads, 256));
+    fc.probe_ctx = zc_malloc(sizeof(zc_eval_ctx *) * (size_t)fc.n_threads);
+    for (int k = 0; k < fc.n_threads; k++) fc.probe_ctx[k] = zc_eval_ctx_new();
     zc_fitness_fn fn = {&fc, fitness_evaluate, fitness_validate};
     char b1[32];
     if (!o->quiet)
@@ -857,7 +898,8 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
     printf("%s", summary.buf);
     free(summary.buf);
 done:
-    zc_eval_ctx_free(fc.probe_ctx);
+    for (int k = 0; k < fc.n_threads; k++) zc_eval_ctx_free(fc.probe_ctx[k]);
+    free(fc.probe_ctx);
     zc_fitness_spec_free(&spec);
     zc_local_eval_free(local);
     for (int t = 0; t < n_tasks; t++) zc_task_data_free(&tasks[t]);
