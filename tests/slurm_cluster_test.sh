@@ -7,8 +7,9 @@
 # evolve with 3 MPI ranks = master + one per GPU when zcevo evolve is an MPI
 # program, else 1 rank; report), waits with time limits and checks every
 # output: job states and exit codes, logs named %x_%j, the merged statistics
-# equal to one `zcevo stats` run of the same architectures, the run folder,
-# the report. Every daemon is stopped by PID at the end, also on failure.
+# equal to one `zcevo stats` run of the same architectures, complete chunks
+# skipped when the array is submitted again, the 3-rank run equal to a
+# single-process run, the report. Every daemon is stopped by PID at the end, also on failure.
 #
 # Usage: slurm_cluster_test.sh ZCEVO_BIN DATA_DIR [PYTHON]
 set -u
@@ -115,6 +116,17 @@ archs = sorted(merged["archs"])
 assert len(archs) == 10, archs
 print(f"merged statistics == direct run: {len(archs)} archs, {len(names)} objects compared")
 PY
+
+# the statistics array again: complete chunks are skipped, parts untouched
+before=$(stat -c %Y "$work"/parts/part_*.h5 | tr '\n' ' ')
+again=$(sbatch --parsable --chdir="$work" --partition=debug --mem=0 --time=5 --cpus-per-task=1 --array=0-1 \
+    "$root/slurm/stats_array.sbatch" "$work/archs.txt" "$work/parts" 2 \
+    --space nb201 --dataset cifar10 --batch 1 --seed 1) || fail "resubmitting the statistics array failed"
+slurm_wait_jobs 60 "$again" || fail "the resubmitted statistics array did not finish"
+skipped=$(cat "$work"/logs/zcevo-stats_*.out | grep -c "is complete (.*): skipped")
+[ "$skipped" = 2 ] || fail "resubmitted array: $skipped of 2 chunks skipped"
+[ "$(stat -c %Y "$work"/parts/part_*.h5 | tr '\n' ' ')" = "$before" ] || fail "complete parts were rewritten"
+echo "statistics array resubmitted: both complete chunks skipped"
 
 # evolve run folder
 run=$work/run
