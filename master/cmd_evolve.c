@@ -888,11 +888,12 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
               "\nTime: statistics %.1f s, evolution %.1f s (%d generations), final %.1f s, "
               "total %.1f s\n"
               "Figures: %.1f architectures/s (statistics), %.1f programs/s (each on %d "
-              "architectures), %.3f GPops/s (node elements per second, local evaluation)\n",
+              "architectures), %.3f GPops/s (node elements per second, local evaluation%s)\n",
               t_stats, evo_seconds, o->gp.generations, final_seconds, total,
               total_archs / (t_stats > 0 ? t_stats : 1e-9),
               evo_seconds > 0 ? evals_total / evo_seconds : 0, total_archs,
-              evo_seconds > 0 ? nodes_elements / evo_seconds * 1e-9 : 0);
+              evo_seconds > 0 ? nodes_elements / evo_seconds * 1e-9 : 0,
+              dist ? "; not counted on MPI workers" : "");
     write_hall_of_fame(o->run_dir, &st);
     write_text_atomic(result_path, summary.buf);
     printf("%s", summary.buf);
