@@ -352,8 +352,8 @@ static double dispatch_busy(void *ctx) {
 /* stop_workers: STOP to every worker, then drain results until each has
  * acknowledged (a worker blocked sending a large result must be received
  * before it can see the STOP). Returns 0, or -1 when some did not answer
- * within the worker timeout. */
-static int stop_workers(dispatch *d) {
+ * within timeout seconds. */
+static int stop_workers(dispatch *d, double timeout) {
     char empty = 0;
     for (int w = 0; w < d->n_workers; w++)
         MPI_CHECK(MPI_Send(&empty, 0, MPI_BYTE, w + 1, ZC_TAG_STOP, MPI_COMM_WORLD));
@@ -366,7 +366,7 @@ static int stop_workers(dispatch *d) {
             if (st.MPI_TAG == ZC_TAG_STOP) acked++;
             continue;
         }
-        if (zc_now() - t0 > d->o->worker_timeout) return -1;
+        if (zc_now() - t0 > timeout) return -1;
         nap(200000);
     }
     return 0;
@@ -398,7 +398,11 @@ int zc_dispatch_evolve(const zc_evolve_opts *o, int world_size, volatile sig_ato
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, ZC_EXIT_WORKER_LOST);
     }
-    if (stop_workers(&d) != 0) {
+    /* after a signal, do not wait long for workers still loading statistics:
+     * the job must end within seconds (the abort keeps the exit code) */
+    double drain = code == ZC_EXIT_CHECKPOINTED ? ZC_MIN(o->worker_timeout, 10.0)
+                                                : o->worker_timeout;
+    if (stop_workers(&d, drain) != 0) {
         fflush(stdout);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, code);

@@ -59,6 +59,11 @@ split)
     grep -q "2 share(s)" "$WORK/split_mpi.err" ||
         { cat "$WORK/split_mpi.err"; fail "the task was not split in 2 shares"; }
     same_result "$WORK/split_plain" "$WORK/split_mpi"
+    # 4 workers: 2 groups of 2 serving the 2 shares (load balancing in a group)
+    mpi -np 5 "$ZCEVO" evolve $SPLIT --worker-memory 100e6 --run-dir "$WORK/split_np5" \
+        >/dev/null 2>"$WORK/split_np5.err" || { cat "$WORK/split_np5.err"; fail "split -np 5"; }
+    grep -q "4 workers, 2 share(s)" "$WORK/split_np5.err" || fail "-np 5: not 2 shares"
+    same_result "$WORK/split_plain" "$WORK/split_np5"
     # a budget smaller than one architecture: refused on rank 0, one message
     mpi -np 3 "$ZCEVO" evolve $SPLIT --worker-memory 1000 --run-dir "$WORK/split_tiny" \
         >/dev/null 2>"$WORK/split_tiny.err"

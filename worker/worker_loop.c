@@ -121,6 +121,11 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
                 send_error(ZC_TAG_RESULT, h.job, "work arrived before the statistics");
                 continue;
             }
+            /* a STOP queued behind this job: the master drops in-flight work */
+            int stop_pending = 0;
+            MPI_CHECK(MPI_Iprobe(0, ZC_TAG_STOP, MPI_COMM_WORLD, &stop_pending,
+                                 MPI_STATUS_IGNORE));
+            if (stop_pending) continue;
             double t0 = zc_now();
             if (h.n_progs > progs_cap) {
                 progs_cap = h.n_progs;
