@@ -122,6 +122,9 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus$gres_line State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF=$dir/slurm.conf
+    # slurmctld checks time limits (and sends --signal warnings) every 30 s
+    # from its start: SLURM_LIB_CTLD_START lets a test place a job in that cycle
+    SLURM_LIB_CTLD_START=$(date +%s)
     setsid /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
     SLURM_LIB_CTLD_PID=$!
     SLURM_LIB_PIDS="$SLURM_LIB_PIDS $SLURM_LIB_CTLD_PID"
