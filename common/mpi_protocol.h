@@ -19,6 +19,12 @@
  *                          each program, for each architecture a0..a1-1,
  *                          the score (NaN = invalid). status != 0: the
  *                          payload is an error text instead.
+ *   ZC_TAG_CHECK   0 -> w  as WORK: the quick validity check of the
+ *                          programs on the probe architectures (the first
+ *                          two of task 0), sent only to workers whose share
+ *                          starts with them.
+ *   ZC_TAG_CHECKED w -> 0  zc_msg_result (n_values = n_progs), then one
+ *                          byte per program: 1 passes, 0 fails.
  *   ZC_TAG_STOP    0 -> w  empty: finish and exit cleanly (end of run,
  *                          signal, error). Also sent before ASSIGN when the
  *                          master has nothing to do (finished run).
@@ -44,7 +50,9 @@ enum {
     ZC_TAG_WORK = 103,
     ZC_TAG_RESULT = 104,
     ZC_TAG_STOP = 105,
-    ZC_TAG_RECORD = 106
+    ZC_TAG_RECORD = 106,
+    ZC_TAG_CHECK = 107,
+    ZC_TAG_CHECKED = 108
 };
 
 #define ZC_DISPATCH_INFLIGHT 2 /* WORK messages outstanding per worker       */

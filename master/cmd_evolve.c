@@ -447,7 +447,8 @@ typedef struct {
     zc_eval_ctx **probe_ctx;    /* one per quick-check thread              */
     int n_threads;
     char err[512];
-    int backend_status;         /* last score() status                      */
+    int backend_status;         /* last score() / validate() status         */
+    const zc_evolve_dist *dist; /* validate on the workers when it can       */
     double eval_seconds;
 } fitness_ctx;
 
@@ -501,6 +502,13 @@ static void *validate_thread(void *varg) {
 
 static int fitness_validate(void *vctx, const zc_program *progs, int n, unsigned char *ok) {
     fitness_ctx *c = vctx;
+    if (c->dist && c->dist->validate) {
+        int rc = c->dist->validate(c->dist->ctx, progs, n, ok, c->err, sizeof c->err);
+        if (rc != 2) {
+            if (rc != 0) c->backend_status = rc;
+            return rc;
+        }
+    }
     validate_job job = {c, progs, ok, n, 0};
     int threads = ZC_MIN(c->n_threads, n / 2);
     if (threads < 1) threads = 1;
@@ -785,7 +793,7 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                          o->abs_tau, o->seed);
     fitness_ctx fc = {.spec = &spec, .backend = backend, .n_tasks = n_tasks,
                       .n_archs = n_archs, .probe = meta.probe,
-                      .n_probe = meta.n_probe};
+                      .n_probe = meta.n_probe, .dist = dist};
     fc.n_threads = ZC_MAX(1, ZC_MIN(o->threads, 256));
     fc.probe_ctx = zc_malloc(sizeof(zc_eval_ctx *) * (size_t)fc.n_threads);
     for (int k = 0; k < fc.n_threads; k++) fc.probe_ctx[k] = zc_eval_ctx_new();

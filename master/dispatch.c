@@ -20,6 +20,8 @@ typedef struct {
     zc_shard *shards;
     int *shard_bin;
     int *worker_bin;            /* per worker (rank - 1)                     */
+    int check_bin;              /* bin holding the probe architectures (the
+                                   quick check runs there), -1: on rank 0   */
     int *inflight;              /* WORK messages owed per worker             */
     double *last_heard;         /* when it last answered (or got work idle)  */
     int64_t next_job;
@@ -34,6 +36,10 @@ typedef struct {
     double master_seconds;      /* CPU time packing, sending, receiving,
                                    unpacking (idle polls included)           */
     double poll_seconds;        /* CPU time of idle polls                    */
+    long long checked;          /* programs quick-checked on workers         */
+    long long check_messages;
+    double check_bytes, check_worker_seconds;
+    double check_cpu;           /* master CPU in dispatch_check (polls too)   */
     double score_seconds;       /* wall time inside score()                  */
 } dispatch;
 
@@ -125,6 +131,11 @@ static int dispatch_start(void *ctx, zc_evolve_meta *meta, char *err, size_t err
     d->n_bins = zc_dispatch_plan(meta, o->worker_memory, d->n_workers, d->shards, &d->n_shards,
                                  d->shard_bin, err, errlen);
     if (d->n_bins < 0) return -1;
+    d->check_bin = -1;
+    for (int s = 0; s < d->n_shards; s++)
+        if (d->shards[s].task == 0 && d->shards[s].a0 == 0 && meta->n_probe == 2 &&
+            d->shards[s].a1 >= 2)
+            d->check_bin = d->shard_bin[s];
     double t0 = zc_now();
     for (int w = 0; w < d->n_workers; w++) {
         int bin = w % d->n_bins;
@@ -339,13 +350,146 @@ static int dispatch_score(void *ctx, const zc_program *progs, int n, double *con
     return rc;
 }
 
+/* dispatch_check: the quick check on the workers of the probe bin, in
+ * batches, several in flight per worker, as dispatch_score. */
+static int dispatch_check(void *ctx, const zc_program *progs, int n, unsigned char *ok,
+                          char *err, size_t errlen) {
+    dispatch *d = ctx;
+    double t_active = cpu_now();
+    double sent0 = d->bytes_sent, recv0 = d->bytes_received, work0 = d->worker_seconds;
+    long long msg0 = d->messages;
+    int eligible = 0;
+    for (int w = 0; w < d->n_workers; w++) eligible += d->worker_bin[w] == d->check_bin;
+    int target = eligible * ZC_DISPATCH_INFLIGHT * 2;
+    int bs = ZC_MAX(1, ZC_MIN((n + target - 1) / target, 256));
+    int nb = (n + bs - 1) / bs;
+    int64_t base = d->next_job;
+    d->next_job += nb;
+    unsigned char **buf = zc_calloc((size_t)nb + 1, sizeof *buf);
+    size_t *len = zc_calloc((size_t)nb + 1, sizeof *len);
+    int *owner = zc_malloc(sizeof(int) * (size_t)(nb + 1));
+    MPI_Request *req = zc_malloc(sizeof(MPI_Request) * (size_t)(nb + 1));
+    for (int i = 0; i < nb; i++) {
+        int p0 = i * bs, np = ZC_MIN(bs, n - p0);
+        size_t payload = 0;
+        for (int p = 0; p < np; p++) payload += 2 + progs[p0 + p].len;
+        len[i] = sizeof(zc_msg_work) + payload;
+        buf[i] = zc_malloc(len[i]);
+        zc_msg_work h = {base + i, np, (int32_t)payload};
+        memcpy(buf[i], &h, sizeof h);
+        size_t off = sizeof h;
+        for (int p = 0; p < np; p++) {
+            memcpy(buf[i] + off, &progs[p0 + p].len, 2);
+            memcpy(buf[i] + off + 2, progs[p0 + p].code, progs[p0 + p].len);
+            off += 2 + (size_t)progs[p0 + p].len;
+        }
+        owner[i] = -1;
+    }
+    int next = 0, left = nb, rc = 0;
+    long wait_ns = 10000;
+    while (left > 0) {
+        long long sent_before = d->messages;
+        for (int level = 0; level < ZC_DISPATCH_INFLIGHT; level++)
+            for (int w = 0; w < d->n_workers && next < nb; w++) {
+                if (d->worker_bin[w] != d->check_bin || d->inflight[w] != level) continue;
+                if (d->inflight[w] == 0) d->last_heard[w] = zc_now();
+                d->inflight[w]++;
+                owner[next] = w;
+                MPI_CHECK(MPI_Isend(buf[next], (int)len[next], MPI_BYTE, w + 1, ZC_TAG_CHECK,
+                                    MPI_COMM_WORLD, &req[next]));
+                d->bytes_sent += (double)len[next];
+                d->messages++;
+                next++;
+            }
+        MPI_Status st;
+        int rlen;
+        if (recv_any(d, ZC_TAG_CHECKED, &st, &rlen)) {
+            int w = st.MPI_SOURCE - 1;
+            zc_msg_result r;
+            memcpy(&r, d->rbuf, sizeof r);
+            int64_t i = r.job - base;
+            d->last_heard[w] = zc_now();
+            if (r.status != 0) {
+                snprintf(err, errlen, "worker rank %d: %s", st.MPI_SOURCE,
+                         (char *)d->rbuf + sizeof r);
+                rc = -1;
+                break;
+            }
+            if (i < 0 || i >= nb || owner[i] != w) continue; /* stale */
+            int p0 = (int)i * bs, np = ZC_MIN(bs, n - p0);
+            if (r.n_values != np || (size_t)rlen != sizeof r + (size_t)np) {
+                snprintf(err, errlen, "worker rank %d sent %d verdicts, expected %d",
+                         st.MPI_SOURCE, r.n_values, np);
+                rc = -1;
+                break;
+            }
+            memcpy(ok + p0, d->rbuf + sizeof r, (size_t)np);
+            owner[i] = -2;
+            d->inflight[w]--;
+            d->worker_seconds += r.seconds;
+            left--;
+            wait_ns = 10000;
+            continue;
+        }
+        if (d->messages == sent_before) {
+            if (d->stop && *d->stop) {
+                rc = 1;
+                break;
+            }
+            double now = zc_now();
+            for (int w = 0; w < d->n_workers && !rc; w++)
+                if (d->inflight[w] > 0 && now - d->last_heard[w] > d->o->worker_timeout) {
+                    snprintf(err, errlen, "worker rank %d sent no result for %.1f s "
+                             "(--worker-timeout %g): it died or hangs", w + 1,
+                             now - d->last_heard[w], d->o->worker_timeout);
+                    rc = -1;
+                }
+            if (rc) break;
+            nap(wait_ns);
+            if (wait_ns < 1000000) wait_ns += wait_ns / 2;
+        }
+    }
+    if (rc == 0) {
+        MPI_CHECK(MPI_Waitall(nb, req, MPI_STATUSES_IGNORE));
+        for (int i = 0; i < nb; i++) free(buf[i]);
+    }
+    free(buf);
+    free(len);
+    free(owner);
+    free(req);
+    /* keep the quick check's traffic out of the scoring counters */
+    d->checked += n;
+    d->check_cpu += cpu_now() - t_active;
+    d->check_bytes += (d->bytes_sent - sent0) + (d->bytes_received - recv0);
+    d->check_messages += d->messages - msg0;
+    d->check_worker_seconds += d->worker_seconds - work0;
+    d->bytes_sent = sent0;
+    d->bytes_received = recv0;
+    d->messages = msg0;
+    d->worker_seconds = work0;
+    return rc;
+}
+
+/* dispatch_validate: on the workers when one bin holds the probes, else on
+ * the master's threads (the local path, same verdicts). */
+static int dispatch_validate(void *ctx, const zc_program *progs, int n, unsigned char *ok,
+                             char *err, size_t errlen);
+
+static int dispatch_validate(void *ctx, const zc_program *progs, int n, unsigned char *ok,
+                             char *err, size_t errlen) {
+    dispatch *d = ctx;
+    if (d->check_bin < 0) return 2;
+    return dispatch_check(d, progs, n, ok, err, errlen);
+}
+
 static double dispatch_busy(void *ctx) {
     dispatch *d = ctx;
     double now = zc_now();
     double span = (now - d->busy_mark_time) * d->n_workers;
-    double f = span > 0 ? (d->worker_seconds - d->busy_mark_worker) / span : 0;
+    double work = d->worker_seconds + d->check_worker_seconds;
+    double f = span > 0 ? (work - d->busy_mark_worker) / span : 0;
     d->busy_mark_time = now;
-    d->busy_mark_worker = d->worker_seconds;
+    d->busy_mark_worker = work;
     return f;
 }
 
@@ -381,10 +525,19 @@ int zc_dispatch_evolve(const zc_evolve_opts *o, int world_size, volatile sig_ato
     d.worker_bin = zc_calloc((size_t)d.n_workers, sizeof(int));
     d.inflight = zc_calloc((size_t)d.n_workers, sizeof(int));
     d.last_heard = zc_calloc((size_t)d.n_workers, sizeof(double));
-    zc_evolve_dist dist = {&d, dispatch_start, {&d, dispatch_score}, dispatch_busy};
+    zc_evolve_dist dist = {&d, dispatch_start, {&d, dispatch_score}, dispatch_validate,
+                           dispatch_busy};
     int code = zc_evolve_run(o, &dist, stop);
     if (!o->quiet && d.programs > 0) {
         double per = d.programs ? 1.0 / (double)d.programs : 0;
+        if (d.check_bin >= 0)
+            fprintf(stderr, "dispatch: quick check of %lld programs on the workers in %lld "
+                    "messages, %.0f B/program, master %.1f us CPU/program, workers %.2f s\n",
+                    d.checked, d.check_messages, d.checked ? d.check_bytes / d.checked : 0,
+                    d.checked ? 1e6 * d.check_cpu / d.checked : 0, d.check_worker_seconds);
+        else
+            fprintf(stderr, "dispatch: quick check on the master (no worker holds both probe "
+                    "architectures)\n");
         fprintf(stderr, "dispatch: %lld programs in %lld messages; sent %.0f B/program, "
                 "received %.0f B/program; master %.1f us CPU/program (+ %.1f us idle "
                 "polling); workers busy %.0f%% of the scoring time\n", d.programs, d.messages,

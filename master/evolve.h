@@ -109,6 +109,12 @@ typedef struct {
      * err. */
     int (*start)(void *ctx, zc_evolve_meta *meta, char *err, size_t errlen);
     zc_score_backend backend;
+    /* validate (may be NULL: the master checks with its own threads): the
+     * quick check of gp.h's zc_fitness_fn, ok[i] as zc_eval_network on the
+     * probe architectures returns 0. Returns 0, 1 when stopped, -1 with err
+     * on failure, 2 when it cannot (the master then checks itself). */
+    int (*validate)(void *ctx, const zc_program *progs, int n, unsigned char *ok, char *err,
+                    size_t errlen);
     /* busy: fraction of worker time spent computing since the last call. */
     double (*busy)(void *ctx);
 } zc_evolve_dist;

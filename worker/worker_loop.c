@@ -76,6 +76,8 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
     sigaction(SIGINT, &sa, NULL);
 
     int n_shards = 0, loaded_ok = 0;
+    int probe_shard = -1;              /* shard starting with the probes    */
+    zc_eval_ctx *check_ctx = NULL;
     zc_task_data *data = NULL;
     zc_local_eval *eval = NULL;
     unsigned char *buf = NULL;
@@ -104,6 +106,7 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
                 zc_shard sh;
                 memcpy(&sh, buf + sizeof h + sizeof sh * (size_t)s, sizeof sh);
                 rc = zc_evolve_load_shard(o, sh.task, sh.a0, sh.a1, &data[s], err, sizeof err);
+                if (sh.task == 0 && sh.a0 == 0 && sh.a1 >= 2) probe_shard = s;
                 if (rc == 0) bytes += zc_task_data_bytes(&data[s]);
             }
             if (rc != 0) {
@@ -114,6 +117,41 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
             loaded_ok = 1;
             zc_msg_ready r = {0, n_shards, bytes, zc_now() - t0};
             send_wait(&r, sizeof r, ZC_TAG_READY);
+        } else if (tag == ZC_TAG_CHECK) {
+            /* the quick check: exactly the master's test (evolve's
+             * fitness_validate) on the first two architectures of task 0 */
+            zc_msg_work h;
+            memcpy(&h, buf, sizeof h);
+            if (probe_shard < 0) {
+                send_error(ZC_TAG_CHECKED, h.job, "this worker holds no probe architectures");
+                continue;
+            }
+            double t0 = zc_now();
+            if (!check_ctx) check_ctx = zc_eval_ctx_new();
+            size_t out_len = sizeof(zc_msg_result) + (size_t)h.n_progs;
+            unsigned char *out = zc_malloc(out_len + 1);
+            size_t off = sizeof h;
+            for (int p = 0; p < h.n_progs; p++) {
+                zc_program prog;
+                memset(&prog, 0, sizeof prog);
+                memcpy(&prog.len, buf + off, 2);
+                unsigned char verdict = 0;
+                if (prog.len <= ZC_PROG_MAX_LEN && off + 2 + prog.len <= (size_t)len) {
+                    memcpy(prog.code, buf + off + 2, prog.len);
+                    verdict = 1;
+                    for (int a = 0; a < 2 && verdict; a++) {
+                        double score;
+                        verdict = zc_eval_network(check_ctx, &prog,
+                                                  &data[probe_shard].archs[a], &score) == 0;
+                    }
+                }
+                out[sizeof(zc_msg_result) + p] = verdict;
+                off += 2 + (size_t)prog.len;
+            }
+            zc_msg_result r = {h.job, 0, h.n_progs, zc_now() - t0};
+            memcpy(out, &r, sizeof r);
+            send_wait(out, out_len, ZC_TAG_CHECKED);
+            free(out);
         } else if (tag == ZC_TAG_WORK) {
             zc_msg_work h;
             memcpy(&h, buf, sizeof h);
@@ -173,6 +211,7 @@ int zc_worker_evolve(const zc_evolve_opts *o) {
     char ack = 0;
     send_wait(&ack, 0, ZC_TAG_STOP);
     zc_local_eval_free(eval);
+    zc_eval_ctx_free(check_ctx);
     for (int s = 0; s < n_shards; s++) zc_task_data_free(&data[s]);
     free(data);
     free(progs);
