@@ -1,4 +1,6 @@
-/* dispatch.c: the MPI master of `zcevo evolve` (see dispatch.h and
+/* dispatch.c: the MPI master of `zcevo evolve` (share plan, program and
+ * quick-check batches to the workers, lost-worker detection, shutdown) and
+ * rank 0's side of a distributed `zcevo stats` (see dispatch.h and
  * common/mpi_protocol.h). */
 #include "master/dispatch.h"
 

@@ -3,7 +3,8 @@
  * task split by architectures over a group of workers when it exceeds
  * --worker-memory), hands program batches to the workers with dynamic load
  * balancing (several batches in flight per worker, non-blocking probes),
- * gathers per-architecture scores, and detects lost workers. Message layout:
+ * gathers per-architecture scores, sends the quick validity check to the
+ * workers holding the probe architectures, and detects lost workers. Message layout:
  * common/mpi_protocol.h. */
 #ifndef ZC_DISPATCH_H
 #define ZC_DISPATCH_H
