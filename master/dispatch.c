@@ -67,7 +67,7 @@ int zc_dispatch_plan(const zc_evolve_meta *meta, double worker_memory, int n_wor
         int n = meta->n_archs[t];
         double per_arch = n > 0 ? (double)meta->bytes[t] / n : 0;
         int k = 1;
-        if (worker_memory > 0 && (double)meta->bytes[t] > worker_memory) {
+        if (worker_memory > 0 && per_arch > 0 && (double)meta->bytes[t] > worker_memory) {
             double fit = floor(worker_memory / per_arch);
             if (fit < 1) {
                 char b1[32], b2[32];
