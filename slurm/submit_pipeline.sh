@@ -38,7 +38,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export ZCEVO_ROOT=${ZCEVO_ROOT:-$(dirname "$here")}
 export ZCEVO_BIN=${ZCEVO_BIN:-$ZCEVO_ROOT/build/zcevo}
-[ -n "${ZCEVO_DATA:-}" ] && export ZCEVO_DATA=$(cd "$ZCEVO_DATA" && pwd)
+if [ -n "${ZCEVO_DATA:-}" ]; then ZCEVO_DATA=$(cd "$ZCEVO_DATA" && pwd) || exit 2; export ZCEVO_DATA; fi
 
 work=zcevo_pipeline space=nb201 dataset=cifar10 batch=1 seed=1 archs=1000 arch_file=""
 chunks=8 stats_args="" run_dir="" multinode=0 report=1 dry_run=0

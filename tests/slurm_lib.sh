@@ -124,6 +124,7 @@ CONF
     export SLURM_CONF=$dir/slurm.conf
     # slurmctld checks time limits (and sends --signal warnings) every 30 s
     # from its start: SLURM_LIB_CTLD_START lets a test place a job in that cycle
+    # shellcheck disable=SC2034  # read by the tests
     SLURM_LIB_CTLD_START=$(date +%s)
     setsid /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
     SLURM_LIB_CTLD_PID=$!
@@ -176,6 +177,7 @@ slurm_lib_job_processes() {
 slurm_cluster_stop() {
     [ -n "${SLURM_LIB_DIR:-}" ] || return 0
     if [ -n "${SLURM_LIB_CTLD_PID:-}" ] && kill -0 "$SLURM_LIB_CTLD_PID" 2>/dev/null; then
+        # shellcheck disable=SC2046  # one argument per job id
         scancel --full --quiet $(squeue -h -o %i 2>/dev/null) 2>/dev/null
         for _ in $(seq 1 200); do
             [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break

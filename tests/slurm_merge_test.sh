@@ -79,5 +79,5 @@ refuse "output among inputs" "also an input" --out "$tmp/part_0000.h5" "$tmp/par
 echo "not hdf5" >"$tmp/junk.h5"
 refuse "not a stats file" "junk.h5" --out "$tmp/bad.h5" "$tmp/part_0000.h5" "$tmp/junk.h5"
 [ -e "$tmp/bad.h5" ] && fail "a refused merge wrote its output"
-ls -a "$tmp" | grep -q '\.tmp$' && fail "a temporary file was left behind"
+[ -n "$(find "$tmp" -name '*.tmp')" ] && fail "a temporary file was left behind"
 echo "PASS"

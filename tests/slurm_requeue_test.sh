@@ -39,8 +39,9 @@ trap 'exit 1' INT TERM
 slurm_cluster_start "$cluster" 2 1 || { echo "SKIP: the private SLURM cluster could not be started (see above)"; exit 77; }
 slurm_lib_log "cluster up: $(sinfo -h -N -o '%N %T cpus=%c gres=%G')"
 
-export ZCEVO_BIN=$(cd "$(dirname "$ZCEVO_BIN_ARG")" && pwd)/$(basename "$ZCEVO_BIN_ARG")
-export ZCEVO_DATA=$(cd "$DATA_DIR" && pwd)
+ZCEVO_BIN=$(cd "$(dirname "$ZCEVO_BIN_ARG")" && pwd)/$(basename "$ZCEVO_BIN_ARG")
+ZCEVO_DATA=$(cd "$DATA_DIR" && pwd)
+export ZCEVO_BIN ZCEVO_DATA
 export ZCEVO_ROOT=$root
 export ZCEVO_MAX_REQUEUES=5
 job_dir=$cluster/job
