@@ -20,3 +20,8 @@ if(ZCEVO_MPIRUN)
            $<TARGET_FILE:zcevo> ${ZCEVO_DATA_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mpi_work)
   set_tests_properties(mpi_stats PROPERTIES TIMEOUT 240 RUN_SERIAL TRUE)
 endif()
+
+# share plan and record serialisation (no MPI job needed)
+add_executable(test_mpi_plan ${CMAKE_CURRENT_SOURCE_DIR}/test_mpi_plan.c)
+target_link_libraries(test_mpi_plan PRIVATE zcevo_app)
+add_test(NAME mpi_plan COMMAND test_mpi_plan)
