@@ -57,3 +57,32 @@ if(TARGET zcevo)
   spaces_torch_case(nds_resnext_a nds_resnext-a_in cifar10 8 13 29)
   spaces_torch_case(nds_resnext_b nds_resnext-b_in cifar10 8 117 19)
 endif()
+
+# ---- NDS cell spaces: 64x64 Gaussian inputs (tests/spaces_stats_tool.c) ----
+add_executable(spaces_stats_tool ${CMAKE_SOURCE_DIR}/tests/spaces_stats_tool.c)
+target_link_libraries(spaces_stats_tool PRIVATE zcevo_core)
+function(spaces_cell_case name space)
+  set(out ${TORCH_SPACES_DIR}/${name}.h5)
+  string(JOIN " " rows ${ARGN})
+  add_test(NAME spaces_torch_${name}_produce
+           COMMAND sh -c "rm -f '${out}' '${out}.partial' && '$<TARGET_FILE:spaces_stats_tool>' '${ZCEVO_DATA_DIR}' ${space} 64 4 '${out}' ${rows}")
+  set_tests_properties(spaces_torch_${name}_produce PROPERTIES
+                       FIXTURES_SETUP spaces_torch_${name} TIMEOUT 600)
+  add_test(NAME spaces_torch_${name}_check
+           COMMAND ${ZCEVO_PYTHON} ${TORCH_SPACES_REF} ${out} --rtol 1e-4)
+  set_tests_properties(spaces_torch_${name}_check PROPERTIES
+                       FIXTURES_REQUIRED spaces_torch_${name} TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+endfunction()
+
+# Three depth-6 records per space (record positions) covering every
+# (operation, stride) pair its file uses; width 32-48, 64x64, batch 4.
+# Not here: DARTS_fix-w-d (all depth 22) and deeper records, whose noise-pass
+# gradients differ from the float64 reference by up to ~1e-2 (ill-conditioned:
+# docs/spaces.md).
+spaces_cell_case(nds_amoeba nds_amoeba_in 45 53 85)
+spaces_cell_case(nds_darts nds_darts_in 62 15 108)
+spaces_cell_case(nds_enas nds_enas_in 66 43 21)
+spaces_cell_case(nds_pnas nds_pnas_in 52 77 15)
+spaces_cell_case(nds_darts_lr_wd nds_darts_lr-wd_in 226 510 38)
+spaces_cell_case(nds_nasnet nds_nasnet_in 119 54 26)
