@@ -29,42 +29,42 @@ typedef zc_net *(*space_builder)(const char *arch_str, int batch, int num_classe
 
 static const zc_space_info k_spaces[] = {
     {"nb201", "nb201",
-     "NAS-Bench-201 cells (15,625), TinyNetwork C=16 N=5; data/nb201/nb201.csv"},
+     "NAS-Bench-201 cells (15,625), TinyNetwork C=16 N=5; data/nb201/nb201.csv", 0, 0},
     {"nats_sss", "nats_sss",
      "NATS-Bench size space (32,768 channel configs c1:c2:c3:c4:c5); "
-     "data/nats_sss/nats_sss.csv"},
+     "data/nats_sss/nats_sss.csv", 0, 0},
     {"nasbench_macro", "nasbench_macro",
      "NAS-Bench-Macro (6,561 MobileNet-like nets, 8 layers x {id, MB k3 t3, MB k5 t6}, "
-     "CIFAR-10); data/nasbench_macro/nas-bench-macro_cifar10.json"},
+     "CIFAR-10); data/nasbench_macro/nas-bench-macro_cifar10.json", 0, 0},
     {"channel_resnet", "channel_resnet",
      "Channel-Bench-Macro ResNet (16,384 width configs, 7 digits 1-4, CIFAR-10); "
-     "data/channel_bench_macro/Results_ResNet.json"},
+     "data/channel_bench_macro/Results_ResNet.json", 0, 0},
     {"channel_mobilenet", "channel_mobilenet",
      "Channel-Bench-Macro MobileNet (16,384 width configs, 7 digits 1-4, CIFAR-10); "
-     "data/channel_bench_macro/Results_MobileNet.json"},
+     "data/channel_bench_macro/Results_MobileNet.json", 0, 0},
     {"nds_resnet_lr-wd_in", "nds_resnet_lr-wd_in",
      "NDS AnyNet ResNet, ImageNet, random lr/wd (arch = the record's net as JSON); "
-     "data/nds/ResNet_lr-wd_in.json"},
+     "data/nds/ResNet_lr-wd_in.json", 224, 1000},
     {"nds_vanilla_lr-wd_in", "nds_vanilla_lr-wd_in",
      "NDS AnyNet Vanilla (plain blocks), ImageNet, random lr/wd; "
-     "data/nds/Vanilla_lr-wd_in.json"},
+     "data/nds/Vanilla_lr-wd_in.json", 224, 1000},
     {"nds_resnext-a_in", "nds_resnext-a_in",
-     "NDS AnyNet ResNeXt-A, ImageNet, 50 epochs; data/nds/ResNeXt-A_in.json"},
+     "NDS AnyNet ResNeXt-A, ImageNet, 50 epochs; data/nds/ResNeXt-A_in.json", 224, 1000},
     {"nds_resnext-b_in", "nds_resnext-b_in",
-     "NDS AnyNet ResNeXt-B, ImageNet, 50 epochs; data/nds/ResNeXt-B_in.json"},
+     "NDS AnyNet ResNeXt-B, ImageNet, 50 epochs; data/nds/ResNeXt-B_in.json", 224, 1000},
     {"nds_amoeba_in", "nds_amoeba_in",
-     "NDS Amoeba cells, ImageNet, 50 epochs; data/nds/Amoeba_in.json"},
+     "NDS Amoeba cells, ImageNet, 50 epochs; data/nds/Amoeba_in.json", 224, 1000},
     {"nds_darts_in", "nds_darts_in",
-     "NDS DARTS cells, ImageNet, 50 epochs; data/nds/DARTS_in.json"},
+     "NDS DARTS cells, ImageNet, 50 epochs; data/nds/DARTS_in.json", 224, 1000},
     {"nds_darts_fix-w-d_in", "nds_darts_fix-w-d_in",
      "NDS DARTS cells, fixed width 32 / depth 22, ImageNet, 5 epochs only; "
-     "data/nds/DARTS_fix-w-d_in.json"},
+     "data/nds/DARTS_fix-w-d_in.json", 224, 1000},
     {"nds_darts_lr-wd_in", "nds_darts_lr-wd_in",
-     "NDS DARTS cells, ImageNet, random lr/wd; data/nds/DARTS_lr-wd_in.json"},
-    {"nds_enas_in", "nds_enas_in", "NDS ENAS cells, ImageNet, 50 epochs; data/nds/ENAS_in.json"},
+     "NDS DARTS cells, ImageNet, random lr/wd; data/nds/DARTS_lr-wd_in.json", 224, 1000},
+    {"nds_enas_in", "nds_enas_in", "NDS ENAS cells, ImageNet, 50 epochs; data/nds/ENAS_in.json", 224, 1000},
     {"nds_nasnet_in", "nds_nasnet_in",
-     "NDS NASNet cells, ImageNet, 50 epochs; data/nds/NASNet_in.json"},
-    {"nds_pnas_in", "nds_pnas_in", "NDS PNAS cells, ImageNet, 50 epochs; data/nds/PNAS_in.json"},
+     "NDS NASNet cells, ImageNet, 50 epochs; data/nds/NASNet_in.json", 224, 1000},
+    {"nds_pnas_in", "nds_pnas_in", "NDS PNAS cells, ImageNet, 50 epochs; data/nds/PNAS_in.json", 224, 1000},
 };
 
 static const space_builder k_builders[] = {

@@ -16,6 +16,8 @@ typedef struct {
     const char *name;        /* command-line name                          */
     const char *table;       /* benchmark table name (bench_table.h)       */
     const char *description; /* one line for `zcevo spaces` and --help     */
+    int image_hw;            /* the networks' input size (0: the dataset's) */
+    int num_classes;         /* classifier outputs (0: the dataset's)       */
 } zc_space_info;
 
 /* zc_space_find: the space called name, or NULL. */

@@ -9,9 +9,41 @@
 #include "common/space.h"
 #include "common/util.h"
 
+/* resize_bilinear: x (n,c,h,h) -> y (n,c,s,s), torch F.interpolate
+ * (mode='bilinear', align_corners=False) semantics. */
+static void resize_bilinear(const float *x, int n, int c, int h, int s, float *y) {
+    double scale = (double)h / s;
+    for (int p = 0; p < n * c; p++) {
+        const float *src = x + (size_t)p * h * h;
+        float *dst = y + (size_t)p * s * s;
+        for (int i = 0; i < s; i++) {
+            double fy = (i + 0.5) * scale - 0.5;
+            if (fy < 0) fy = 0;
+            int y0 = (int)fy, y1 = y0 + 1 < h ? y0 + 1 : y0;
+            double wy = fy - y0;
+            for (int j = 0; j < s; j++) {
+                double fx = (j + 0.5) * scale - 0.5;
+                if (fx < 0) fx = 0;
+                int x0 = (int)fx, x1 = x0 + 1 < h ? x0 + 1 : x0;
+                double wx = fx - x0;
+                double top = (1 - wx) * src[y0 * h + x0] + wx * src[y0 * h + x1];
+                double bot = (1 - wx) * src[y1 * h + x0] + wx * src[y1 * h + x1];
+                dst[i * s + j] = (float)((1 - wy) * top + wy * bot);
+            }
+        }
+    }
+}
+
 int zc_task_setup(zc_task *t, const char *data_dir, const char *space,
                   const char *dataset, int batch, uint64_t seed,
                   const char *acc_column, char *err, size_t errlen) {
+    return zc_task_setup_sized(t, data_dir, space, dataset, batch, seed, acc_column, 0, err,
+                               errlen);
+}
+
+int zc_task_setup_sized(zc_task *t, const char *data_dir, const char *space,
+                        const char *dataset, int batch, uint64_t seed,
+                        const char *acc_column, int image_hw, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     const zc_space_info *info = zc_space_find(space);
     if (!info) {
@@ -32,8 +64,9 @@ int zc_task_setup(zc_task *t, const char *data_dir, const char *space,
     snprintf(t->table_name, sizeof t->table_name, "%s", info->table);
     t->batch = batch;
     t->seed = seed;
-    t->num_classes = zc_dataset_num_classes(dataset);
-    t->image_hw = zc_dataset_image_size(dataset);
+    t->num_classes = info->num_classes ? info->num_classes : zc_dataset_num_classes(dataset);
+    int source_hw = zc_dataset_image_size(dataset);
+    t->image_hw = image_hw > 0 ? image_hw : (info->image_hw ? info->image_hw : source_hw);
     if (zc_bench_table_load(data_dir, info->table, &t->table, err, errlen) != 0) return -1;
     if (!acc_column) acc_column = zc_bench_default_accuracy_column(info->table, dataset);
     t->acc_col = acc_column ? zc_bench_table_column(&t->table, acc_column) : -1;
@@ -50,13 +83,24 @@ int zc_task_setup(zc_task *t, const char *data_dir, const char *space,
         zc_task_free(t);
         return -1;
     }
-    snprintf(t->image_source, sizeof t->image_source, "%.190s", images.source);
+    if (t->image_hw == source_hw)
+        snprintf(t->image_source, sizeof t->image_source, "%.190s", images.source);
+    else
+        snprintf(t->image_source, sizeof t->image_source,
+                 "%.140s, resized %dx%d->%dx%d (bilinear)", images.source, source_hw,
+                 source_hw, t->image_hw, t->image_hw);
     size_t n = (size_t)batch * 3 * t->image_hw * t->image_hw;
     for (int i = 0; i < 3; i++) t->inputs[i] = zc_malloc(sizeof(float) * n);
     t->labels = zc_malloc(sizeof(int) * (size_t)batch);
+    float *raw = zc_malloc(sizeof(float) * (size_t)batch * 3 * source_hw * source_hw);
     zc_rng rng = zc_rng_stream(seed, ZC_STREAM_DATA_BATCH, 0);
-    int rc = zc_cifar_batch(&images, batch, &rng, 1, t->inputs[0], t->labels, err, errlen);
+    int rc = zc_cifar_batch(&images, batch, &rng, 1, raw, t->labels, err, errlen);
     zc_cifar_free(&images);
+    if (rc == 0) {
+        if (t->image_hw == source_hw) memcpy(t->inputs[0], raw, sizeof(float) * n);
+        else resize_bilinear(raw, batch, 3, source_hw, t->image_hw, t->inputs[0]);
+    }
+    free(raw);
     if (rc != 0) {
         zc_task_free(t);
         return -1;
@@ -78,6 +122,11 @@ void zc_task_free(zc_task *t) {
 
 int zc_task_resolve_arch(const zc_task *t, const char *text, int *row, char *err,
                          size_t errlen) {
+    int found = zc_bench_table_find(&t->table, text); /* keys like 02012100 first */
+    if (found >= 0) {
+        *row = found;
+        return 0;
+    }
     char *end;
     long idx = strtol(text, &end, 10);
     if (*text && !*end) {

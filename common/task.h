@@ -35,12 +35,22 @@ typedef struct {
 } zc_task;
 
 /* zc_task_setup: load the table and images and draw the inputs. acc_column
- * NULL selects the documented default (bench_table.h). Returns 0, or -1 with
- * one line in err (unknown space/dataset/column, missing or corrupt file,
- * batch larger than the images available). */
+ * NULL selects the documented default (bench_table.h). The input size is the
+ * space's (224 for the NDS ImageNet spaces) or else the dataset's; images of
+ * another size are resized bilinearly (as torch F.interpolate,
+ * align_corners=False) after augmentation and normalisation, and
+ * image_source says so. Returns 0, or -1 with one line in err (unknown
+ * space/dataset/column, missing or corrupt file, batch larger than the
+ * images available). */
 int zc_task_setup(zc_task *t, const char *data_dir, const char *space,
                   const char *dataset, int batch, uint64_t seed,
                   const char *acc_column, char *err, size_t errlen);
+
+/* zc_task_setup_sized: zc_task_setup with an explicit input size image_hw
+ * (0: the default above), e.g. 64 to make NDS ImageNet statistics cheaper. */
+int zc_task_setup_sized(zc_task *t, const char *data_dir, const char *space,
+                        const char *dataset, int batch, uint64_t seed,
+                        const char *acc_column, int image_hw, char *err, size_t errlen);
 
 void zc_task_free(zc_task *t);
 

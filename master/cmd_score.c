@@ -33,7 +33,8 @@ static void score_help(void) {
         "                      released EZNAS-A, terminal inpact_grad_data), eznas-a-wt\n"
         "                      (the same on wt_grad_noise). Repeatable\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
-        "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C\n"
+        "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
+        "  --image-size N\n"
         "                      compute the statistics on the fly instead (as zcevo stats;\n"
         "                      default --archs 100 --batch 16 --seed 1), keeping only the\n"
         "                      terminals the programs read, one architecture at a time\n"
@@ -192,6 +193,7 @@ int zc_cmd_score(int argc, char **argv) {
     int n_stats = 0, n_progs = 0, n_arch_args = 0, archs = 100, batch = 16, quiet = 0;
     int threads = zc_default_threads();
     uint64_t seed = 1;
+    int image_size = 0;
     /* under mpirun/srun, on-the-fly statistics are spread over the ranks;
      * rank 0 reports (the others parse the same command line quietly) */
     int mpi_rank, mpi_size;
@@ -219,6 +221,7 @@ int zc_cmd_score(int argc, char **argv) {
             arch_args[n_arch_args++] = a.value;
         } else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
         else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
         else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
         else if (zc_args_opt(&a, "--csv")) csv = a.value;
         else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
@@ -280,8 +283,8 @@ int zc_cmd_score(int argc, char **argv) {
     } else {
         char *data_dir = zc_data_dir(data_flag);
         zc_task task;
-        if (zc_task_setup(&task, data_dir, space, dataset, batch, seed, acc_column, err,
-                          sizeof err) != 0)
+        if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
+                                image_size, err, sizeof err) != 0)
             zc_die("%s", err);
         int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
         int n_rows = 0;

@@ -23,7 +23,8 @@ static void stats_help(void) {
         "weight, for every ReLU-Conv-BN block) of architectures of a design space on\n"
         "real images, into one HDF5 file (schema: docs/stats_schema.md).\n\n"
         "  --data DIR          benchmark data folder (else $ZCEVO_DATA, else ../shared/data)\n"
-        "  --space S           nb201 | nats_sss (default nb201; see zcevo spaces)\n"
+        "  --space S           nb201 (default), nats_sss, nasbench_macro, channel_resnet,\n"
+        "                      channel_mobilenet, nds_*_in (see zcevo spaces)\n"
         "  --dataset D         cifar10 | cifar100 | imagenet16 (default cifar10).\n"
         "                      imagenet16: there are no ImageNet16-120 images here; CIFAR-100\n"
         "                      train images resized 32x32->16x16 stand in (recorded in the\n"
@@ -32,6 +33,8 @@ static void stats_help(void) {
         "  --arch A            an architecture by index or string (repeatable; replaces --archs)\n"
         "  --arch-file F       architectures, one index or string per line\n"
         "  --batch B           minibatch size (default 1, as the EZNAS evolution stores)\n"
+        "  --image-size N      network input size; CIFAR images are resized to it\n"
+        "                      (default: the space's, 224 for nds_*_in, else the dataset's)\n"
         "  --seed S            seed of images, noise, parameters and the sample (default 1)\n"
         "  --terminals LIST    comma-separated terminal names or 'all' (default all)\n"
         "  --acc-column NAME   accuracy column of the table (default: nb201 cifar10 ->\n"
@@ -124,6 +127,7 @@ int zc_cmd_stats(int argc, char **argv) {
     int archs = 10, batch = 1, store_params = 0, quiet = 0, discard = 0;
     int threads = zc_default_threads();
     uint64_t seed = 1;
+    int image_size = 0;
     string_list arch_list = {0};
     /* under mpirun/srun: rank 0 writes, the other ranks compute (they parse
      * the same command line; rank 0 alone reports its errors) */
@@ -145,6 +149,7 @@ int zc_cmd_stats(int argc, char **argv) {
         else if (zc_args_opt(&a, "--arch-file")) arch_file = a.value;
         else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
         else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
         else if (zc_args_opt(&a, "--terminals")) terminals = a.value;
         else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
         else if (zc_args_opt(&a, "--out")) out = a.value;
@@ -165,8 +170,8 @@ int zc_cmd_stats(int argc, char **argv) {
 
     char *data_dir = zc_data_dir(data_flag);
     zc_task task;
-    if (zc_task_setup(&task, data_dir, space, dataset, batch, seed, acc_column, err,
-                      sizeof err) != 0)
+    if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
+                            image_size, err, sizeof err) != 0)
         zc_die("%s", err);
 
     /* the architectures */
@@ -299,7 +304,7 @@ int zc_cmd_spaces(int argc, char **argv) {
     char *data_dir = zc_data_dir(data_flag);
     int n;
     const zc_space_info *spaces = zc_space_list(&n);
-    printf("%-12s %8s  %s\n", "space", "archs", "description");
+    printf("%-22s %8s  %s\n", "space", "archs", "description");
     for (int i = 0; i < n; i++) {
         zc_bench_table t;
         char err[512];
@@ -308,7 +313,7 @@ int zc_cmd_spaces(int argc, char **argv) {
             rows = t.n_rows;
             zc_bench_table_free(&t);
         }
-        printf("%-12s %8d  %s\n", spaces[i].name, rows, spaces[i].description);
+        printf("%-22s %8d  %s\n", spaces[i].name, rows, spaces[i].description);
     }
     free(data_dir);
     return ZC_EXIT_OK;
