@@ -19,9 +19,10 @@ endforeach()
 # --store-params` then tests/torch_spaces_ref.py (float64 reference, rel err
 # < 1e-4). NDS ImageNet nets on 32x32 images end at 1x1 maps, where BN over
 # a batch of 2 is degenerate (outputs +-1, gradients pure rounding): batch 8.
-# Macro architectures are given by row index: zcevo reads an all-digit --arch
-# as an index (nasbench_macro 0 = 02012100, 448 = 00000000, 3196 = 12121212;
-# channel_* 16281 = 1111111, 14357 = 2143412, 9961 = 3142413, 0 = 4432214).
+# Macro architectures are given by row index here (an --arch that is a key
+# of the table, like 02012100, is read as the key first): nasbench_macro
+# 0 = 02012100, 448 = 00000000, 3196 = 12121212; channel_* 16281 = 1111111,
+# 14357 = 2143412, 9961 = 3142413, 0 = 4432214.
 set(TORCH_SPACES_REF ${CMAKE_SOURCE_DIR}/tests/torch_spaces_ref.py)
 set(TORCH_SPACES_DIR ${CMAKE_BINARY_DIR}/torch_spaces)
 file(MAKE_DIRECTORY ${TORCH_SPACES_DIR})
@@ -31,6 +32,10 @@ function(spaces_torch_case name space dataset batch)
   foreach(arch ${ARGN})
     string(APPEND arch_args " --arch '${arch}'")
   endforeach()
+  if(space MATCHES "^nds_")
+    # ImageNet nets default to 224x224 inputs; 32x32 keeps the test small
+    string(APPEND arch_args " --image-size 32")
+  endif()
   add_test(NAME spaces_torch_${name}_produce
            COMMAND sh -c "rm -f '${out}' '${out}.partial' && '$<TARGET_FILE:zcevo>' stats --data '${ZCEVO_DATA_DIR}' --space ${space} --dataset ${dataset}${arch_args} --batch ${batch} --seed 7 --threads 2 --store-params --out '${out}'")
   set_tests_properties(spaces_torch_${name}_produce PROPERTIES
