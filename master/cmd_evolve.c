@@ -621,7 +621,7 @@ static double final_rescore(const zc_evolve_opts *o, const final_set *fs, strbuf
     strbuf csv = {0};
     sb_printf(&csv, "program,fitness,task,n,invalid,tau,rho\n");
     sb_printf(summary, "\nFinal re-scoring (held-out architectures; tau = Kendall tau-b, rho = "
-              "Spearman):\n%-34s %6s %7s %8s %8s  %s\n", "task", "n", "invalid", "tau", "rho",
+              "Spearman):\n%-40s %6s %7s %8s %8s  %s\n", "task", "n", "invalid", "tau", "rho",
               "program");
     char err[1024];
     int n_sources = o->n_tasks + o->n_stats;
@@ -658,7 +658,7 @@ static double final_rescore(const zc_evolve_opts *o, const final_set *fs, strbuf
             zc_program_print(&fs->prog[p], text, sizeof text);
             sb_printf(&csv, "\"%s\",%.6f,\"%s\",%d,%d,%.6f,%.6f\n", text, fs->fitness[p], name,
                       d.n_archs, invalid, tau, rho);
-            sb_printf(summary, "%-34.34s %6d %7d %8.4f %8.4f  %s\n", name, d.n_archs, invalid,
+            sb_printf(summary, "%-40.40s %6d %7d %8.4f %8.4f  %s\n", name, d.n_archs, invalid,
                       tau, rho, text);
         }
         free(flat);
@@ -886,10 +886,10 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
     strbuf summary = {0};
     char text[4096] = "(none)";
     if (st.hof_n) zc_program_print(&st.hof[0], text, sizeof text);
-    sb_printf(&summary, "zcevo evolve: %s\nbest program: %s\nfitness (%s |tau| over %d "
+    sb_printf(&summary, "zcevo evolve: %s\nbest program: %s\nfitness (%s of %s over %d "
               "task(s), evolution architectures): %.4f\n",
-              o->run_dir, text, o->aggregate == ZC_AGG_MIN ? "min" : "mean", n_tasks,
-              st.hof_n ? st.hof_fitness[0] : NAN);
+              o->run_dir, text, o->aggregate == ZC_AGG_MIN ? "min" : "mean",
+              o->abs_tau ? "|tau|" : "tau", n_tasks, st.hof_n ? st.hof_fitness[0] : NAN);
     double final_seconds = fs.n ? final_rescore(o, &fs, &summary, stop) : 0;
     double total = zc_now() - t_start;
     sb_printf(&summary,
