@@ -35,33 +35,25 @@
 #include <string.h>
 
 #include "common/space.h"
+#include "common/space_builder.h"
 #include "common/util.h"
 
-typedef struct {
-    zc_net *net;
-    int ok;
-} builder;
-
-static int checked(builder *b, int v) {
-    if (v < 0) b->ok = 0;
-    return v < 0 ? 0 : v;
-}
 
 /* conv_bn: Conv(k, stride, pad k/2, groups) named "<prefix>.<conv_idx>"
  * then BN "<prefix>.<conv_idx+1>". *conv_layer receives the conv's layer. */
-static int conv_bn(builder *b, int x, int c_out, int k, int stride, int groups,
+static int conv_bn(zc_space_builder *b, int x, int c_out, int k, int stride, int groups,
                    const char *prefix, int conv_idx, int *conv_layer) {
     char name[ZC_NAME_LEN];
     snprintf(name, sizeof name, "%.80s.%d", prefix, conv_idx);
-    x = checked(b, zc_net_conv(b->net, x, c_out, k, k, stride, k / 2, k / 2, 1, groups, name));
+    x = zc_space_checked(b, zc_net_conv(b->net, x, c_out, k, k, stride, k / 2, k / 2, 1, groups, name));
     if (conv_layer) *conv_layer = zc_net_last_layer(b->net);
     snprintf(name, sizeof name, "%.80s.%d", prefix, conv_idx + 1);
-    return checked(b, zc_net_bn(b->net, x, name));
+    return zc_space_checked(b, zc_net_bn(b->net, x, name));
 }
 
 /* mark: declare the RCB (relu_layer, conv_layer, conv_layer, next layer =
  * BN) named after the conv's parameter (name without ".weight"). */
-static void mark(builder *b, int relu_layer, int conv_layer, int stage, int cell) {
+static void mark(zc_space_builder *b, int relu_layer, int conv_layer, int stage, int cell) {
     if (!b->ok || relu_layer < 0) return;
     const zc_layer *conv = &b->net->layers[conv_layer];
     char name[ZC_NAME_LEN];
@@ -76,7 +68,7 @@ static void mark(builder *b, int relu_layer, int conv_layer, int stage, int cell
  * pw-linear(hidden->oup)+BN under "<prefix>.conv.<i>"; residual when
  * inp == oup and stride 1. in_relu_layer: layer of a ReLU producing x
  * (marks the pw conv as an RCB) or -1. */
-static int inverted_residual(builder *b, int x, int inp, int hidden, int oup, int k,
+static int inverted_residual(zc_space_builder *b, int x, int inp, int hidden, int oup, int k,
                              int stride, const char *prefix, int in_relu_layer, int stage,
                              int cell) {
     char conv_prefix[ZC_NAME_LEN];
@@ -84,37 +76,37 @@ static int inverted_residual(builder *b, int x, int inp, int hidden, int oup, in
     int conv_layer;
     int y = conv_bn(b, x, hidden, 1, 1, 1, conv_prefix, 0, &conv_layer);
     mark(b, in_relu_layer, conv_layer, stage, cell);
-    y = checked(b, zc_net_relu(b->net, y));
+    y = zc_space_checked(b, zc_net_relu(b->net, y));
     int relu_layer = zc_net_last_layer(b->net);
     y = conv_bn(b, y, hidden, k, stride, hidden, conv_prefix, 3, &conv_layer);
     mark(b, relu_layer, conv_layer, stage, cell);
-    y = checked(b, zc_net_relu(b->net, y));
+    y = zc_space_checked(b, zc_net_relu(b->net, y));
     relu_layer = zc_net_last_layer(b->net);
     y = conv_bn(b, y, oup, 1, 1, 1, conv_prefix, 6, &conv_layer);
     mark(b, relu_layer, conv_layer, stage, cell);
     if (inp == oup && stride == 1) {
         int parts[2] = {y, x};
-        y = checked(b, zc_net_add(b->net, 2, parts));
+        y = zc_space_checked(b, zc_net_add(b->net, 2, parts));
     }
     return y;
 }
 
 /* stem: Conv3x3(3->c, stride)+BN+ReLU as stem.0/1/2; *relu_layer set. */
-static int stem(builder *b, int c, int stride, int *relu_layer) {
+static int stem(zc_space_builder *b, int c, int stride, int *relu_layer) {
     int x = conv_bn(b, 0, c, 3, stride, 1, "stem", 0, NULL);
-    x = checked(b, zc_net_relu(b->net, x));
+    x = zc_space_checked(b, zc_net_relu(b->net, x));
     *relu_layer = zc_net_last_layer(b->net);
     return x;
 }
 
 /* head: [out Conv1x1(->c_out)+BN+ReLU] (when c_out > 0), pooling, Linear. */
-static zc_net *head(builder *b, int x, int c_out, int num_classes) {
+static zc_net *head(zc_space_builder *b, int x, int c_out, int num_classes) {
     if (c_out > 0) {
         x = conv_bn(b, x, c_out, 1, 1, 1, "out", 0, NULL);
-        x = checked(b, zc_net_relu(b->net, x));
+        x = zc_space_checked(b, zc_net_relu(b->net, x));
     }
-    x = checked(b, zc_net_gap(b->net, x));
-    x = checked(b, zc_net_linear(b->net, x, num_classes, "classifier"));
+    x = zc_space_checked(b, zc_net_gap(b->net, x));
+    x = zc_space_checked(b, zc_net_linear(b->net, x, num_classes, "classifier"));
     if (!b->ok) {
         zc_net_free(b->net);
         return NULL;
@@ -145,7 +137,7 @@ zc_net *zc_nb_macro_build(const char *arch_str, int batch, int num_classes, int 
         return NULL;
     }
     static const int stages[3] = {2, 3, 3};
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int relu_layer;
     int c = 32;
     int x = stem(&b, c, 1, &relu_layer);
@@ -193,7 +185,7 @@ zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_clas
     static const int oris[7] = {128, 768, 768, 768, 256, 1536, 1024};
     int c[7];
     for (int i = 0; i < 7; i++) c[i] = d[i] * oris[i] / 4;
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int relu_layer;
     int x = stem(&b, c[0], 2, &relu_layer);
     const int blocks[4][4] = {/* inp, hidden, oup, stride */
@@ -228,7 +220,7 @@ zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes
     static const int oris[7] = {256, 256, 256, 512, 512, 512, 512};
     int c[7];
     for (int i = 0; i < 7; i++) c[i] = d[i] * oris[i] / 4;
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int relu_layer;
     int x = stem(&b, c[0], 2, &relu_layer);
     const int blocks[5][4] = {/* mid, out, stride, residual */
@@ -243,15 +235,15 @@ zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes
         int stage = i < 2 ? 0 : 1, conv_layer;
         int y = conv_bn(&b, x, blocks[i][0], 3, blocks[i][2], 1, prefix, 0, &conv_layer);
         mark(&b, relu_layer, conv_layer, stage, i + 1);
-        y = checked(&b, zc_net_relu(b.net, y));
+        y = zc_space_checked(&b, zc_net_relu(b.net, y));
         int mid_relu = zc_net_last_layer(b.net);
         y = conv_bn(&b, y, blocks[i][1], 3, 1, 1, prefix, 3, &conv_layer);
         mark(&b, mid_relu, conv_layer, stage, i + 1);
         if (blocks[i][3]) {
             int parts[2] = {x, y};
-            y = checked(&b, zc_net_add(b.net, 2, parts));
+            y = zc_space_checked(&b, zc_net_add(b.net, 2, parts));
         }
-        x = checked(&b, zc_net_relu(b.net, y));
+        x = zc_space_checked(&b, zc_net_relu(b.net, y));
         relu_layer = zc_net_last_layer(b.net);
     }
     zc_net *net = head(&b, x, 0, num_classes);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/space.h"
+#include "common/space_builder.h"
 #include "common/util.h"
 
 enum { OP_NONE, OP_SKIP, OP_CONV1, OP_CONV3, OP_AVGPOOL, NUM_OPS };
@@ -82,30 +83,20 @@ static int parse_cell(const char *s, nb201_cell *cell, char *why, size_t whylen)
     return 0;
 }
 
-/* Builder state shared by the helpers below. */
-typedef struct {
-    zc_net *net;
-    int ok;
-} builder;
-
-static int checked(builder *b, int v) {
-    if (v < 0) b->ok = 0;
-    return v < 0 ? 0 : v;
-}
 
 /* relu_conv_bn: ReLU -> Conv(k, stride, pad k/2) -> BN as module `name`
  * ("<name>.op.1" conv, "<name>.op.2" BN), marked as an RCB block. */
-static int relu_conv_bn(builder *b, int x, int c_out, int k, int stride, const char *name,
+static int relu_conv_bn(zc_space_builder *b, int x, int c_out, int k, int stride, const char *name,
                         int stage, int cell) {
     char conv_name[ZC_NAME_LEN], bn_name[ZC_NAME_LEN];
     snprintf(conv_name, sizeof conv_name, "%s.op.1", name);
     snprintf(bn_name, sizeof bn_name, "%s.op.2", name);
-    int r = checked(b, zc_net_relu(b->net, x));
+    int r = zc_space_checked(b, zc_net_relu(b->net, x));
     int relu_layer = zc_net_last_layer(b->net);
-    int c = checked(b, zc_net_conv(b->net, r, c_out, k, k, stride, k / 2, k / 2, 1, 1,
+    int c = zc_space_checked(b, zc_net_conv(b->net, r, c_out, k, k, stride, k / 2, k / 2, 1, 1,
                                    conv_name));
     int conv_layer = zc_net_last_layer(b->net);
-    int y = checked(b, zc_net_bn(b->net, c, bn_name));
+    int y = zc_space_checked(b, zc_net_bn(b->net, c, bn_name));
     if (b->ok)
         zc_net_mark_rcb(b->net, name, relu_layer, conv_layer, conv_layer,
                         zc_net_last_layer(b->net), stage, cell);
@@ -113,7 +104,7 @@ static int relu_conv_bn(builder *b, int x, int c_out, int k, int stride, const c
 }
 
 /* edge: apply one cell operation; returns the value of its output. */
-static int edge(builder *b, int op, int x, int c_in, int c_out, const char *name,
+static int edge(zc_space_builder *b, int op, int x, int c_in, int c_out, const char *name,
                 int stage, int cell) {
     char sub[ZC_NAME_LEN];
     switch (op) {
@@ -122,13 +113,13 @@ static int edge(builder *b, int op, int x, int c_in, int c_out, const char *name
             b->ok = 0;
             return 0;
         }
-        return checked(b, zc_net_zero(b->net, x));
+        return zc_space_checked(b, zc_net_zero(b->net, x));
     case OP_SKIP:
         if (c_in == c_out) return x;
         snprintf(sub, sizeof sub, "%.80s.conv", name);
-        x = checked(b, zc_net_conv(b->net, x, c_out, 1, 1, 1, 0, 0, 1, 1, sub));
+        x = zc_space_checked(b, zc_net_conv(b->net, x, c_out, 1, 1, 1, 0, 0, 1, 1, sub));
         snprintf(sub, sizeof sub, "%.80s.bn", name);
-        return checked(b, zc_net_bn(b->net, x, sub));
+        return zc_space_checked(b, zc_net_bn(b->net, x, sub));
     case OP_CONV1:
         return relu_conv_bn(b, x, c_out, 1, 1, name, stage, cell);
     case OP_CONV3:
@@ -138,13 +129,13 @@ static int edge(builder *b, int op, int x, int c_in, int c_out, const char *name
             snprintf(sub, sizeof sub, "%.80s.preprocess", name);
             x = relu_conv_bn(b, x, c_out, 1, 1, sub, stage, cell);
         }
-        return checked(b, zc_net_avgpool(b->net, x, 3, 1, 1, 0));
+        return zc_space_checked(b, zc_net_avgpool(b->net, x, 3, 1, 1, 0));
     }
     b->ok = 0;
     return 0;
 }
 
-static int infer_cell(builder *b, const nb201_cell *g, int x, int c_in, int c_out,
+static int infer_cell(zc_space_builder *b, const nb201_cell *g, int x, int c_in, int c_out,
                       int index, int stage) {
     int nodes[4] = {x, 0, 0, 0};
     int layer = 0;
@@ -156,33 +147,33 @@ static int infer_cell(builder *b, const nb201_cell *g, int x, int c_in, int c_ou
             parts[j] = edge(b, g->op[i][j], nodes[j], j == 0 ? c_in : c_out, c_out, name,
                             stage, index);
         }
-        nodes[i] = i == 1 ? parts[0] : checked(b, zc_net_add(b->net, i, parts));
+        nodes[i] = i == 1 ? parts[0] : zc_space_checked(b, zc_net_add(b->net, i, parts));
     }
     return nodes[3];
 }
 
-static int resnet_block(builder *b, int x, int c_in, int c_out, int index, int stage) {
+static int resnet_block(zc_space_builder *b, int x, int c_in, int c_out, int index, int stage) {
     char name[ZC_NAME_LEN];
     snprintf(name, sizeof name, "cells.%d.conv_a", index);
     int a = relu_conv_bn(b, x, c_out, 3, 2, name, stage, index);
     snprintf(name, sizeof name, "cells.%d.conv_b", index);
     int y = relu_conv_bn(b, a, c_out, 3, 1, name, stage, index);
-    int d = checked(b, zc_net_avgpool(b->net, x, 2, 2, 0, 1));
+    int d = zc_space_checked(b, zc_net_avgpool(b->net, x, 2, 2, 0, 1));
     snprintf(name, sizeof name, "cells.%d.downsample.1", index);
-    d = checked(b, zc_net_conv(b->net, d, c_out, 1, 1, 1, 0, 0, 1, 1, name));
+    d = zc_space_checked(b, zc_net_conv(b->net, d, c_out, 1, 1, 1, 0, 0, 1, 1, name));
     int parts[2] = {d, y};
     (void)c_in;
-    return checked(b, zc_net_add(b->net, 2, parts));
+    return zc_space_checked(b, zc_net_add(b->net, 2, parts));
 }
 
 /* tiny_network: the shared body. channels[i] and reduction[i] per cell. */
 static zc_net *tiny_network(const nb201_cell *g, int n_cells, const int *channels,
                             const int *reduction, int batch, int num_classes,
                             int image_hw) {
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int c_prev = channels[0];
-    int x = checked(&b, zc_net_conv(b.net, 0, c_prev, 3, 3, 1, 1, 1, 1, 1, "stem.0"));
-    x = checked(&b, zc_net_bn(b.net, x, "stem.1"));
+    int x = zc_space_checked(&b, zc_net_conv(b.net, 0, c_prev, 3, 3, 1, 1, 1, 1, 1, "stem.0"));
+    x = zc_space_checked(&b, zc_net_bn(b.net, x, "stem.1"));
     int stage = 0;
     for (int i = 0; i < n_cells && b.ok; i++) {
         if (reduction[i]) {
@@ -193,10 +184,10 @@ static zc_net *tiny_network(const nb201_cell *g, int n_cells, const int *channel
         }
         c_prev = channels[i];
     }
-    x = checked(&b, zc_net_bn(b.net, x, "lastact.0"));
-    x = checked(&b, zc_net_relu(b.net, x));
-    x = checked(&b, zc_net_gap(b.net, x));
-    x = checked(&b, zc_net_linear(b.net, x, num_classes, "classifier"));
+    x = zc_space_checked(&b, zc_net_bn(b.net, x, "lastact.0"));
+    x = zc_space_checked(&b, zc_net_relu(b.net, x));
+    x = zc_space_checked(&b, zc_net_gap(b.net, x));
+    x = zc_space_checked(&b, zc_net_linear(b.net, x, num_classes, "classifier"));
     if (!b.ok) {
         zc_net_free(b.net);
         return NULL;

@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "common/space.h"
+#include "common/space_builder.h"
 #include "common/util.h"
 
 zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, int image_hw,
@@ -63,34 +64,25 @@ zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, in
 zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int image_hw,
                           char *err, size_t errlen);
 
-typedef struct {
-    zc_net *net;
-    int ok;
-} builder;
-
-static int checked(builder *b, int v) {
-    if (v < 0) b->ok = 0;
-    return v < 0 ? 0 : v;
-}
 
 /* conv_bn: Conv(k, stride, pad k/2, groups) "<conv_name>" + BN
  * "<bn_name>"; when relu_layer >= 0 the pair is marked as an RCB with that
  * ReLU. */
-static int conv_bn(builder *b, int x, int c_out, int k, int stride, int groups,
+static int conv_bn(zc_space_builder *b, int x, int c_out, int k, int stride, int groups,
                    const char *conv_name, const char *bn_name, int relu_layer, int stage,
                    int cell) {
-    x = checked(b, zc_net_conv(b->net, x, c_out, k, k, stride, k / 2, k / 2, 1, groups,
+    x = zc_space_checked(b, zc_net_conv(b->net, x, c_out, k, k, stride, k / 2, k / 2, 1, groups,
                                conv_name));
     int conv_layer = zc_net_last_layer(b->net);
-    x = checked(b, zc_net_bn(b->net, x, bn_name));
+    x = zc_space_checked(b, zc_net_bn(b->net, x, bn_name));
     if (b->ok && relu_layer >= 0)
         zc_net_mark_rcb(b->net, conv_name, relu_layer, conv_layer, conv_layer,
                         zc_net_last_layer(b->net), stage, cell);
     return x;
 }
 
-static int relu(builder *b, int x, int *relu_layer) {
-    x = checked(b, zc_net_relu(b->net, x));
+static int relu(zc_space_builder *b, int x, int *relu_layer) {
+    x = zc_space_checked(b, zc_net_relu(b->net, x));
     *relu_layer = zc_net_last_layer(b->net);
     return x;
 }
@@ -193,7 +185,7 @@ static int parse_anynet(const cJSON *net, anynet_spec *s, char *why, size_t whyl
  * in_relu: ReLU layer producing x, or -1. Returns the block output (after
  * the final ReLU for residual blocks and the plain block's b_relu);
  * *out_relu receives that ReLU layer. */
-static int anynet_block(builder *b, const anynet_spec *s, int x, int w_in, int stage, int j,
+static int anynet_block(zc_space_builder *b, const anynet_spec *s, int x, int w_in, int stage, int j,
                         int in_relu, int *out_relu) {
     int w = s->ws[stage], stride = j == 1 ? s->ss[stage] : 1;
     char p[32], n1[ZC_NAME_LEN], n2[ZC_NAME_LEN];
@@ -239,7 +231,7 @@ static int anynet_block(builder *b, const anynet_spec *s, int x, int w_in, int s
         y = conv_bn(b, y, w, 1, 1, 1, n1, n2, r, stage, j);
     }
     int parts[2] = {shortcut, y};
-    y = checked(b, zc_net_add(b->net, 2, parts));
+    y = zc_space_checked(b, zc_net_add(b->net, 2, parts));
     return relu(b, y, out_relu);
 }
 
@@ -256,12 +248,12 @@ zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, in
         snprintf(err, errlen, "invalid NDS AnyNet architecture '%.300s': %s", arch_str, why);
         return NULL;
     }
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int x, r = -1, w0 = s.ws[0];
     if (s.ss[0] == 4) {
         x = conv_bn(&b, 0, w0, 7, 2, 1, "stem.conv", "stem.bn", -1, 0, 0);
         x = relu(&b, x, &r);
-        x = checked(&b, zc_net_maxpool(b.net, x, 3, 2, 1));
+        x = zc_space_checked(&b, zc_net_maxpool(b.net, x, 3, 2, 1));
         r = -1; /* the first block reads the max pool */
     } else {
         x = conv_bn(&b, 0, w0 / 2, 3, 2, 1, "stem.a", "stem.a_bn", -1, 0, 0);
@@ -277,8 +269,8 @@ zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, in
             x = anynet_block(&b, &s, x, w_in, stage, j, r, &r);
             w_in = s.ws[stage];
         }
-    x = checked(&b, zc_net_gap(b.net, x));
-    x = checked(&b, zc_net_linear(b.net, x, num_classes, "head.fc"));
+    x = zc_space_checked(&b, zc_net_gap(b.net, x));
+    x = zc_space_checked(&b, zc_net_linear(b.net, x, num_classes, "head.fc"));
     if (!b.ok) {
         zc_net_free(b.net);
         snprintf(err, errlen, "NDS AnyNet architecture '%.300s' does not fit %dx%d inputs",
@@ -392,7 +384,7 @@ static int parse_cell_spec(const cJSON *net, cell_spec *s, char *why, size_t why
  * "<p>.<conv_idx>", BN "<p>.<conv_idx+1>" (or after a second 1x1/kx1 conv);
  * marked as an RCB named after the conv. Used for the Sequential ops
  * (conv_1x1/conv_3x3: p = "<op>", idx 1; ReLUConvBN: p = "<op>.op", 1). */
-static int relu_conv_bn(builder *b, int x, int c_out, int k, int stride, const char *p,
+static int relu_conv_bn(zc_space_builder *b, int x, int c_out, int k, int stride, const char *p,
                         int stage, int cell) {
     char conv_name[ZC_NAME_LEN], bn_name[ZC_NAME_LEN];
     snprintf(conv_name, sizeof conv_name, "%.80s.1", p);
@@ -404,7 +396,7 @@ static int relu_conv_bn(builder *b, int x, int c_out, int k, int stride, const c
 
 /* sep_pair: ReLU, dw Conv(k, stride, dilation) "<p>.<i0>", pw Conv1x1
  * "<p>.<i0+1>", BN "<p>.<i0+2>", marked as one RCB. */
-static int sep_pair(builder *b, int x, int c, int k, int stride, int dilation, const char *p,
+static int sep_pair(zc_space_builder *b, int x, int c, int k, int stride, int dilation, const char *p,
                     int i0, int stage, int cell) {
     char dw[ZC_NAME_LEN], pw[ZC_NAME_LEN], bn[ZC_NAME_LEN];
     snprintf(dw, sizeof dw, "%.80s.%d", p, i0);
@@ -413,18 +405,18 @@ static int sep_pair(builder *b, int x, int c, int k, int stride, int dilation, c
     int r;
     x = relu(b, x, &r);
     int pad = dilation * (k - 1) / 2;
-    x = checked(b, zc_net_conv(b->net, x, c, k, k, stride, pad, pad, dilation, c, dw));
+    x = zc_space_checked(b, zc_net_conv(b->net, x, c, k, k, stride, pad, pad, dilation, c, dw));
     int first = zc_net_last_layer(b->net);
-    x = checked(b, zc_net_conv(b->net, x, c, 1, 1, 1, 0, 0, 1, 1, pw));
+    x = zc_space_checked(b, zc_net_conv(b->net, x, c, 1, 1, 1, 0, 0, 1, 1, pw));
     int last = zc_net_last_layer(b->net);
-    x = checked(b, zc_net_bn(b->net, x, bn));
+    x = zc_space_checked(b, zc_net_bn(b->net, x, bn));
     if (b->ok) zc_net_mark_rcb(b->net, dw, r, first, last, zc_net_last_layer(b->net), stage, cell);
     return x;
 }
 
 /* factorized_reduce: ReLU, conv_1 (1x1 s2) on x, conv_2 (1x1 s2) on x
  * shifted by one pixel (pad right/bottom, crop left/top), concat, BN. */
-static int factorized_reduce(builder *b, int x, int c_out, const char *p, int stage, int cell) {
+static int factorized_reduce(zc_space_builder *b, int x, int c_out, const char *p, int stage, int cell) {
     char n1[ZC_NAME_LEN], n2[ZC_NAME_LEN], bn[ZC_NAME_LEN];
     snprintf(n1, sizeof n1, "%.80s.conv_1", p);
     snprintf(n2, sizeof n2, "%.80s.conv_2", p);
@@ -432,34 +424,34 @@ static int factorized_reduce(builder *b, int x, int c_out, const char *p, int st
     int r;
     x = relu(b, x, &r);
     int parts[2];
-    parts[0] = checked(b, zc_net_conv(b->net, x, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n1));
+    parts[0] = zc_space_checked(b, zc_net_conv(b->net, x, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n1));
     int first = zc_net_last_layer(b->net);
-    int shifted = checked(b, zc_net_pad(b->net, x, -1, 1, -1, 1));
-    parts[1] = checked(b, zc_net_conv(b->net, shifted, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n2));
+    int shifted = zc_space_checked(b, zc_net_pad(b->net, x, -1, 1, -1, 1));
+    parts[1] = zc_space_checked(b, zc_net_conv(b->net, shifted, c_out / 2, 1, 1, 2, 0, 0, 1, 1, n2));
     int last = zc_net_last_layer(b->net);
-    int y = checked(b, zc_net_concat(b->net, 2, parts));
-    y = checked(b, zc_net_bn(b->net, y, bn));
+    int y = zc_space_checked(b, zc_net_concat(b->net, 2, parts));
+    y = zc_space_checked(b, zc_net_bn(b->net, y, bn));
     if (b->ok) zc_net_mark_rcb(b->net, n1, r, first, last, zc_net_last_layer(b->net), stage, cell);
     return y;
 }
 
-static int cell_op(builder *b, int op, int x, int c, int stride, const char *p, int stage,
+static int cell_op(zc_space_builder *b, int op, int x, int c, int stride, const char *p, int stage,
                    int cell) {
     char sub[ZC_NAME_LEN];
     switch (op) {
     case OP_NONE:
-        if (stride > 1) x = checked(b, zc_net_avgpool(b->net, x, 1, stride, 0, 1));
-        return checked(b, zc_net_zero(b->net, x));
+        if (stride > 1) x = zc_space_checked(b, zc_net_avgpool(b->net, x, 1, stride, 0, 1));
+        return zc_space_checked(b, zc_net_zero(b->net, x));
     case OP_SKIP:
         return stride == 1 ? x : factorized_reduce(b, x, c, p, stage, cell);
     case OP_AVG3:
-        return checked(b, zc_net_avgpool(b->net, x, 3, stride, 1, 0));
+        return zc_space_checked(b, zc_net_avgpool(b->net, x, 3, stride, 1, 0));
     case OP_MAX3:
-        return checked(b, zc_net_maxpool(b->net, x, 3, stride, 1));
+        return zc_space_checked(b, zc_net_maxpool(b->net, x, 3, stride, 1));
     case OP_MAX5:
-        return checked(b, zc_net_maxpool(b->net, x, 5, stride, 2));
+        return zc_space_checked(b, zc_net_maxpool(b->net, x, 5, stride, 2));
     case OP_MAX7:
-        return checked(b, zc_net_maxpool(b->net, x, 7, stride, 3));
+        return zc_space_checked(b, zc_net_maxpool(b->net, x, 7, stride, 3));
     case OP_CONV1:
         return relu_conv_bn(b, x, c, 1, stride, p, stage, cell);
     case OP_CONV3:
@@ -486,11 +478,11 @@ static int cell_op(builder *b, int op, int x, int c, int stride, const char *p, 
         snprintf(bn, sizeof bn, "%.80s.3", p);
         int r;
         x = relu(b, x, &r);
-        x = checked(b, zc_net_conv(b->net, x, c, 1, k, 1, 0, k / 2, 1, 1, c1));
+        x = zc_space_checked(b, zc_net_conv(b->net, x, c, 1, k, 1, 0, k / 2, 1, 1, c1));
         int first = zc_net_last_layer(b->net);
-        x = checked(b, zc_net_conv(b->net, x, c, k, 1, stride, k / 2, 0, 1, 1, c2));
+        x = zc_space_checked(b, zc_net_conv(b->net, x, c, k, 1, stride, k / 2, 0, 1, 1, c2));
         int last = zc_net_last_layer(b->net);
-        x = checked(b, zc_net_bn(b->net, x, bn));
+        x = zc_space_checked(b, zc_net_bn(b->net, x, bn));
         if (b->ok)
             zc_net_mark_rcb(b->net, c1, r, first, last, zc_net_last_layer(b->net), stage, cell);
         return x;
@@ -501,7 +493,7 @@ static int cell_op(builder *b, int op, int x, int c, int stride, const char *p, 
 }
 
 /* nas_cell: one cell; returns the concat of its output states. */
-static int nas_cell(builder *b, const cell_genotype *g, int s0, int s1, int c, int reduction,
+static int nas_cell(zc_space_builder *b, const cell_genotype *g, int s0, int s1, int c, int reduction,
                     int reduction_prev, int index, int stage) {
     char p[ZC_NAME_LEN];
     snprintf(p, sizeof p, "cells.%d.preprocess0", index);
@@ -523,11 +515,11 @@ static int nas_cell(builder *b, const cell_genotype *g, int s0, int s1, int c, i
             h[k] = cell_op(b, g->op[j], states[in], c, reduction && in < 2 ? 2 : 1, p, stage,
                            index);
         }
-        if (b->ok) states[2 + i] = checked(b, zc_net_add(b->net, 2, h));
+        if (b->ok) states[2 + i] = zc_space_checked(b, zc_net_add(b->net, 2, h));
     }
     int parts[CELL_MAX_STATES];
     for (int i = 0; i < g->n_concat; i++) parts[i] = states[g->concat[i]];
-    return b->ok ? checked(b, zc_net_concat(b->net, g->n_concat, parts)) : 0;
+    return b->ok ? zc_space_checked(b, zc_net_concat(b->net, g->n_concat, parts)) : 0;
 }
 
 zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int image_hw,
@@ -543,7 +535,7 @@ zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int 
         snprintf(err, errlen, "invalid NDS cell architecture '%.300s': %s", arch_str, why);
         return NULL;
     }
-    builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
+    zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int C = s.width, r;
     int x = conv_bn(&b, 0, C / 2, 3, 2, 1, "stem0.0", "stem0.1", -1, 0, 0);
     x = relu(&b, x, &r);
@@ -563,8 +555,8 @@ zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int 
         s1 = out;
         reduction_prev = reduction;
     }
-    x = checked(&b, zc_net_gap(b.net, s1));
-    x = checked(&b, zc_net_linear(b.net, x, num_classes, "classifier.classifier"));
+    x = zc_space_checked(&b, zc_net_gap(b.net, s1));
+    x = zc_space_checked(&b, zc_net_linear(b.net, x, num_classes, "classifier.classifier"));
     if (!b.ok) {
         zc_net_free(b.net);
         snprintf(err, errlen,
