@@ -61,33 +61,6 @@ int zc_bench_json_path(const char *data_dir, const char *table, char *path, size
     return (len < 0 || (size_t)len >= pathlen) ? -1 : 0;
 }
 
-/* read_file: whole file into a NUL-terminated buffer. */
-static char *read_file(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open benchmark table '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 20, len = 0;
-    char *text = zc_malloc(cap + 1);
-    for (;;) {
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        cap *= 2;
-        text = zc_realloc(text, cap + 1);
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(text);
-        snprintf(err, errlen, "cannot read benchmark table '%s'", path);
-        return NULL;
-    }
-    text[len] = '\0';
-    return text;
-}
-
 /* replace_nonfinite: a copy of text where the tokens NaN, Infinity and
  * -Infinity outside strings (Python's json writes them; DARTS_lr-wd_in.json
  * has NaN training losses) become null, which cJSON accepts. */
@@ -253,7 +226,7 @@ int zc_bench_json_load(const char *data_dir, const char *table, zc_bench_table *
         set_columns(t, info->format == FORMAT_NB_MACRO ? nb : ch, 4);
     }
 
-    char *text = read_file(t->path, err, errlen);
+    char *text = zc_read_text_file(t->path, "benchmark table", NULL, err, errlen);
     if (!text) {
         zc_bench_table_free(t);
         return -1;

@@ -61,18 +61,6 @@ int zc_bench_table_csv_path(const char *data_dir, const char *space, char *path,
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static const uint64_t k_hash_seed = 0x5a43b3e7c1a0d201ULL;
 
 /* Split line (NUL-terminated, modified in place) at commas into at most
@@ -140,7 +128,7 @@ int zc_bench_table_build_index(zc_bench_table *t, char *err, size_t errlen) {
     for (int r = 0; r < t->n_rows; r++) {
         int previous = zc_bench_table_find(t, t->arch_str[r]);
         if (previous >= 0)
-            return fail(err, errlen, "benchmark table '%s': record %d repeats the %s of record %d",
+            return zc_fail(err, errlen, "benchmark table '%s': record %d repeats the %s of record %d",
                         t->path, r, t->arch_name, previous);
         hash_insert_unchecked(t, zc_hash64(t->arch_str[r], strlen(t->arch_str[r]), k_hash_seed),
                               r);
@@ -150,32 +138,6 @@ int zc_bench_table_build_index(zc_bench_table *t, char *err, size_t errlen) {
 
 /* ---- loading ----------------------------------------------------------- */
 
-static int read_text_file(const char *path, char **text_out, size_t *len_out, char *err,
-                          size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, "cannot open benchmark table '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 20, len = 0;
-    char *text = zc_malloc(cap + 1);
-    for (;;) {
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        cap *= 2;
-        text = zc_realloc(text, cap + 1);
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    if (read_error) {
-        free(text);
-        return fail(err, errlen, "cannot read benchmark table '%s'", path);
-    }
-    text[len] = '\0';
-    *text_out = text;
-    *len_out = len;
-    return 0;
-}
-
 static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t errlen) {
     const char *path = t->path;
     char *text_end = t->text + strlen(t->text); /* a NUL inside ends the text */
@@ -184,16 +146,16 @@ static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t
 
     /* Header. */
     char *header = next_line(&cursor, text_end);
-    if (!header || !*header) return fail(err, errlen, "empty benchmark table '%s'", path);
+    if (!header || !*header) return zc_fail(err, errlen, "empty benchmark table '%s'", path);
     enum { MAX_FIELDS = ZC_BENCH_MAX_COLS + 2 };
     char *fields[MAX_FIELDS];
     int n_fields = split_fields(header, fields, MAX_FIELDS);
     if (n_fields > MAX_FIELDS)
-        return fail(err, errlen, "benchmark table '%s' line 1: more than %d columns", path,
+        return zc_fail(err, errlen, "benchmark table '%s' line 1: more than %d columns", path,
                     MAX_FIELDS);
     if (n_fields < 3 || strcmp(fields[0], s->index_name) != 0 ||
         strcmp(fields[1], s->arch_name) != 0)
-        return fail(err, errlen,
+        return zc_fail(err, errlen,
                     "benchmark table '%s' line 1: header must start with '%s,%s' and have "
                     "numeric columns after them",
                     path, s->index_name, s->arch_name);
@@ -202,24 +164,24 @@ static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t
     t->n_cols = n_fields - 2;
     for (int c = 0; c < t->n_cols; c++) {
         if (!*fields[c + 2] || strlen(fields[c + 2]) >= ZC_BENCH_COL_NAME_LEN)
-            return fail(err, errlen,
+            return zc_fail(err, errlen,
                         "benchmark table '%s' line 1: column %d has an empty or too long name",
                         path, c + 3);
         snprintf(t->col_name[c], ZC_BENCH_COL_NAME_LEN, "%s", fields[c + 2]);
         for (int k = 0; k < c; k++)
             if (strcmp(t->col_name[k], t->col_name[c]) == 0)
-                return fail(err, errlen, "benchmark table '%s' line 1: duplicate column '%s'",
+                return zc_fail(err, errlen, "benchmark table '%s' line 1: duplicate column '%s'",
                             path, t->col_name[c]);
     }
     for (int d = 0; d < 3; d++)
         if (zc_bench_table_column(t, s->accuracy[d]) < 0)
-            return fail(err, errlen, "benchmark table '%s' line 1: no column '%s'", path,
+            return zc_fail(err, errlen, "benchmark table '%s' line 1: no column '%s'", path,
                         s->accuracy[d]);
 
     /* Upper bound on rows: remaining newlines + 1. */
     size_t max_rows = 1;
     for (const char *p = cursor; p < text_end; p++) max_rows += (*p == '\n');
-    if (max_rows > 100000000) return fail(err, errlen, "benchmark table '%s' is too large", path);
+    if (max_rows > 100000000) return zc_fail(err, errlen, "benchmark table '%s' is too large", path);
     t->arch_index = zc_malloc(max_rows * sizeof *t->arch_index);
     t->arch_str = zc_malloc(max_rows * sizeof *t->arch_str);
     t->values = zc_malloc(max_rows * (size_t)t->n_cols * sizeof *t->values);
@@ -239,22 +201,22 @@ static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t
             continue;
         }
         if (blank_line)
-            return fail(err, errlen, "benchmark table '%s' line %d: empty line", path,
+            return zc_fail(err, errlen, "benchmark table '%s' line %d: empty line", path,
                         blank_line);
         int n = split_fields(line, fields, MAX_FIELDS);
         if (n != n_fields)
-            return fail(err, errlen, "benchmark table '%s' line %d: %s%d fields, header has %d",
+            return zc_fail(err, errlen, "benchmark table '%s' line %d: %s%d fields, header has %d",
                         path, line_no, n > MAX_FIELDS ? "more than " : "",
                         n > MAX_FIELDS ? MAX_FIELDS : n, n_fields);
         char *end;
         errno = 0;
         long index = strtol(fields[0], &end, 10);
         if (!*fields[0] || *end || errno || index < 0 || index > 2147483647L)
-            return fail(err, errlen,
+            return zc_fail(err, errlen,
                         "benchmark table '%s' line %d: '%s' is not a valid %s", path, line_no,
                         fields[0], s->index_name);
         if (!*fields[1])
-            return fail(err, errlen, "benchmark table '%s' line %d: empty %s", path, line_no,
+            return zc_fail(err, errlen, "benchmark table '%s' line %d: empty %s", path, line_no,
                         s->arch_name);
         double *row_values = t->values + (size_t)rows * t->n_cols;
         for (int c = 0; c < t->n_cols; c++) {
@@ -265,7 +227,7 @@ static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t
             }
             row_values[c] = strtod(field, &end);
             if (*end)
-                return fail(err, errlen,
+                return zc_fail(err, errlen,
                             "benchmark table '%s' line %d: '%s' in column '%s' is not a number",
                             path, line_no, field, t->col_name[c]);
         }
@@ -273,14 +235,14 @@ static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t
         t->arch_str[rows] = fields[1];
         int previous = zc_bench_table_find(t, fields[1]);
         if (previous >= 0)
-            return fail(err, errlen,
+            return zc_fail(err, errlen,
                         "benchmark table '%s' line %d: %s '%s' repeats the one of line %d", path,
                         line_no, s->arch_name, fields[1], previous + 2);
         hash_insert_unchecked(t, zc_hash64(fields[1], strlen(fields[1]), k_hash_seed), rows);
         rows++;
         t->n_rows = rows;
     }
-    if (rows == 0) return fail(err, errlen, "benchmark table '%s' has no rows", path);
+    if (rows == 0) return zc_fail(err, errlen, "benchmark table '%s' has no rows", path);
     return 0;
 }
 
@@ -291,18 +253,18 @@ int zc_bench_table_load(const char *data_dir, const char *space, zc_bench_table 
     if (!s && zc_bench_json_is_table(space))
         return zc_bench_json_load(data_dir, space, t, err, errlen); /* bench_json.h */
     if (!s)
-        return fail(err, errlen, "unknown benchmark space '%s' (expected nb201 or nats_sss)",
+        return zc_fail(err, errlen, "unknown benchmark space '%s' (expected nb201 or nats_sss)",
                     space ? space : "(null)");
     if (zc_bench_table_csv_path(data_dir, space, t->path, sizeof t->path) != 0)
-        return fail(err, errlen, "data folder path too long: '%s'", data_dir);
+        return zc_fail(err, errlen, "data folder path too long: '%s'", data_dir);
     snprintf(t->space, sizeof t->space, "%s", s->space);
     size_t len = 0;
-    if (read_text_file(t->path, &t->text, &len, err, errlen) != 0) {
+    if (!(t->text = zc_read_text_file(t->path, "benchmark table", &len, err, errlen))) {
         zc_bench_table_free(t);
         return -1;
     }
     if (len == 0 || parse_table(t, s, err, errlen) != 0) {
-        if (len == 0) fail(err, errlen, "empty benchmark table '%s'", t->path);
+        if (len == 0) zc_fail(err, errlen, "empty benchmark table '%s'", t->path);
         zc_bench_table_free(t);
         return -1;
     }

@@ -75,18 +75,6 @@ int zc_dataset_normalisation(const char *dataset, double mean[3], double std[3])
 
 /* ---- loading ----------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 enum { CIFAR_SIDE = 32, CIFAR_IMAGE_BYTES = 3 * 32 * 32 };
 
 /* Read a CIFAR binary file of records <label_bytes labels><3072 pixels>;
@@ -96,27 +84,27 @@ static int read_cifar_file(const char *path, int label_bytes, const int *max_lab
                            zc_cifar *out, char *err, size_t errlen) {
     const long record = label_bytes + CIFAR_IMAGE_BYTES;
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "cannot open CIFAR file '%s': %s", path, strerror(errno));
+    if (!f) return zc_fail(err, errlen, "cannot open CIFAR file '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return fail(err, errlen, "CIFAR file '%s' is not a regular file", path);
+        return zc_fail(err, errlen, "CIFAR file '%s' is not a regular file", path);
     }
     long long size = (long long)st.st_size;
     if (size == 0) {
         fclose(f);
-        return fail(err, errlen, "empty CIFAR file '%s'", path);
+        return zc_fail(err, errlen, "empty CIFAR file '%s'", path);
     }
     if (size % record != 0) {
         fclose(f);
-        return fail(err, errlen,
+        return zc_fail(err, errlen,
                     "truncated or corrupt CIFAR file '%s': %lld bytes is not a multiple of %ld",
                     path, size, record);
     }
     long long n = size / record;
     if (n > 100000000LL) {
         fclose(f);
-        return fail(err, errlen, "CIFAR file '%s' is too large (%lld records)", path, n);
+        return zc_fail(err, errlen, "CIFAR file '%s' is too large (%lld records)", path, n);
     }
     uint8_t *raw = zc_malloc((size_t)size);
     size_t got = fread(raw, 1, (size_t)size, f);
@@ -124,7 +112,7 @@ static int read_cifar_file(const char *path, int label_bytes, const int *max_lab
     fclose(f);
     if (got != (size_t)size || read_error) {
         free(raw);
-        return fail(err, errlen, "short read of CIFAR file '%s': %zu of %lld bytes", path, got,
+        return zc_fail(err, errlen, "short read of CIFAR file '%s': %zu of %lld bytes", path, got,
                     size);
     }
     out->n = (int)n;
@@ -136,7 +124,7 @@ static int read_cifar_file(const char *path, int label_bytes, const int *max_lab
             if (rec[b] > max_label[b]) {
                 int bad_label = rec[b];
                 free(raw);
-                return fail(err, errlen,
+                return zc_fail(err, errlen,
                             "corrupt CIFAR file '%s': label %d of record %lld is out of range "
                             "0..%d",
                             path, bad_label, i, max_label[b]);
@@ -175,17 +163,17 @@ int zc_cifar_load(const char *data_dir, const char *dataset, const char *split, 
     memset(out, 0, sizeof *out);
     const dataset_info *d = find_dataset(dataset);
     if (!d)
-        return fail(err, errlen,
+        return zc_fail(err, errlen,
                     "unknown dataset '%s' (expected cifar10, cifar100 or imagenet16)",
                     dataset ? dataset : "(null)");
     if (!split || (strcmp(split, "train") != 0 && strcmp(split, "test") != 0))
-        return fail(err, errlen, "unknown split '%s' for dataset '%s' (expected train or test)",
+        return zc_fail(err, errlen, "unknown split '%s' for dataset '%s' (expected train or test)",
                     split ? split : "(null)", dataset);
     if (!data_dir) data_dir = ".";
     char path[sizeof out->path];
     int len = snprintf(path, sizeof path, "%s/%s/%s.bin", data_dir, d->file_folder, split);
     if (len < 0 || (size_t)len >= sizeof path)
-        return fail(err, errlen, "data folder path too long: '%s'", data_dir);
+        return zc_fail(err, errlen, "data folder path too long: '%s'", data_dir);
 
     static const int cifar10_max_label[1] = {9};
     static const int cifar100_max_label[2] = {19, 99}; /* coarse, fine */
@@ -228,12 +216,12 @@ int zc_cifar_batch_ex(const zc_cifar *c, int batch, zc_rng *rng, int augment, fl
                       int *labels_out, zc_cifar_sample *samples_out, char *err,
                       size_t errlen) {
     if (batch < 1)
-        return fail(err, errlen, "batch size %d < 1 for images in '%s'", batch, c->path);
+        return zc_fail(err, errlen, "batch size %d < 1 for images in '%s'", batch, c->path);
     if (batch > c->n)
-        return fail(err, errlen, "batch %d > %d images in '%s'", batch, c->n, c->path);
+        return zc_fail(err, errlen, "batch %d > %d images in '%s'", batch, c->n, c->path);
     double mean[3], std[3];
     if (zc_dataset_normalisation(c->dataset, mean, std) != 0)
-        return fail(err, errlen, "unknown dataset '%s' of images in '%s'", c->dataset, c->path);
+        return zc_fail(err, errlen, "unknown dataset '%s' of images in '%s'", c->dataset, c->path);
     const int pad = zc_dataset_augment_padding(c->dataset);
     const int h = c->h, w = c->w, plane = h * w;
 

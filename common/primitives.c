@@ -51,16 +51,6 @@ char *zc_prim_format_shape(const zc_tensor *t, char *buf, size_t buflen) {
     return buf;
 }
 
-static int shape_fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int same_shape(const zc_tensor *a, const zc_tensor *b) {
     if (a->ndim != b->ndim) return 0;
     for (int i = 0; i < a->ndim; i++)
@@ -107,7 +97,7 @@ static int matmul_geom(const zc_tensor *a, const zc_tensor *b, mm_geom *g, zc_te
     g->n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
     g->k = ak;
     if (ak != bk)
-        return shape_fail(err, errlen, "matmul: shapes %s and %s do not fit",
+        return zc_fail(err, errlen, "matmul: shapes %s and %s do not fit",
                           zc_prim_format_shape(a, sa, sizeof sa),
                           zc_prim_format_shape(b, sb, sizeof sb));
     zc_tensor ba = {0, {0}, NULL}, bb = {0, {0}, NULL}, bo;
@@ -116,7 +106,7 @@ static int matmul_geom(const zc_tensor *a, const zc_tensor *b, mm_geom *g, zc_te
     for (int i = 0; i < ba.ndim; i++) ba.shape[i] = a->shape[i];
     for (int i = 0; i < bb.ndim; i++) bb.shape[i] = b->shape[i];
     if (zc_prim_broadcast_shape(&ba, &bb, &bo))
-        return shape_fail(err, errlen, "matmul: batch dims of %s and %s do not broadcast",
+        return zc_fail(err, errlen, "matmul: batch dims of %s and %s do not broadcast",
                           zc_prim_format_shape(a, sa, sizeof sa),
                           zc_prim_format_shape(b, sb, sizeof sb));
     g->batch_nd = bo.ndim;
@@ -143,7 +133,7 @@ static int matmul_geom(const zc_tensor *a, const zc_tensor *b, mm_geom *g, zc_te
     if (!g->b_vec) out->shape[out->ndim++] = g->n;
     int64_t flops = g->batch[0] * g->batch[1] * g->m * g->n * g->k;
     if (flops > ZC_PRIM_MAX_FLOPS)
-        return shape_fail(err, errlen, "matmul: %lld multiply-adds over the limit",
+        return zc_fail(err, errlen, "matmul: %lld multiply-adds over the limit",
                           (long long)flops);
     return 0;
 }
@@ -158,18 +148,18 @@ int zc_prim_shape(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
     case ZC_OP_ADD: case ZC_OP_SUB: case ZC_OP_MUL: case ZC_OP_LT: case ZC_OP_GT:
     case ZC_OP_EQ:
         if (zc_prim_broadcast_shape(a, b, out))
-            return shape_fail(err, errlen, "%s: shapes %s and %s do not broadcast", name,
+            return zc_fail(err, errlen, "%s: shapes %s and %s do not broadcast", name,
                               zc_prim_format_shape(a, sa, sizeof sa),
                               zc_prim_format_shape(b, sb, sizeof sb));
         break;
     case ZC_OP_KL_DIV: {
         zc_tensor bc;
         if (zc_prim_broadcast_shape(a, b, &bc))
-            return shape_fail(err, errlen, "%s: shapes %s and %s do not broadcast", name,
+            return zc_fail(err, errlen, "%s: shapes %s and %s do not broadcast", name,
                               zc_prim_format_shape(a, sa, sizeof sa),
                               zc_prim_format_shape(b, sb, sizeof sb));
         if (zc_tensor_numel(&bc) > ZC_PRIM_MAX_NUMEL)
-            return shape_fail(err, errlen, "kl_div: broadcast result too large");
+            return zc_fail(err, errlen, "kl_div: broadcast result too large");
         break;
     }
     case ZC_OP_MATMUL:
@@ -182,13 +172,13 @@ int zc_prim_shape(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
         break;
     case ZC_OP_HAMMING:
         if (zc_tensor_numel(a) != zc_tensor_numel(b))
-            return shape_fail(err, errlen, "hamming: sizes of %s and %s differ",
+            return zc_fail(err, errlen, "hamming: sizes of %s and %s differ",
                               zc_prim_format_shape(a, sa, sizeof sa),
                               zc_prim_format_shape(b, sb, sizeof sb));
         break;
     case ZC_OP_COSINE:
         if (a->ndim < 1 || !same_shape(a, b))
-            return shape_fail(err, errlen, "cosine: needs equal shapes of >= 1 dim, got %s and %s",
+            return zc_fail(err, errlen, "cosine: needs equal shapes of >= 1 dim, got %s and %s",
                               zc_prim_format_shape(a, sa, sizeof sa),
                               zc_prim_format_shape(b, sb, sizeof sb));
         break;
@@ -196,25 +186,25 @@ int zc_prim_shape(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
         break;
     case ZC_OP_EIG_RATIO:
         if (a->ndim < 1)
-            return shape_fail(err, errlen, "eig_ratio: needs >= 1 dim, got ()");
+            return zc_fail(err, errlen, "eig_ratio: needs >= 1 dim, got ()");
         break;
     case ZC_OP_DET: case ZC_OP_LOGDET:
         if (a->ndim < 2 || a->shape[a->ndim - 1] != a->shape[a->ndim - 2])
-            return shape_fail(err, errlen, "%s: needs square last two dims, got %s", name,
+            return zc_fail(err, errlen, "%s: needs square last two dims, got %s", name,
                               zc_prim_format_shape(a, sa, sizeof sa));
         out->ndim = a->ndim - 2;
         for (int i = 0; i < out->ndim; i++) out->shape[i] = a->shape[i];
         break;
     default:
         if (op < ZC_OP_BASE || op >= ZC_OP_END)
-            return shape_fail(err, errlen, "unknown opcode %d", op);
+            return zc_fail(err, errlen, "unknown opcode %d", op);
         /* unary shape-preserving */
         *out = *a;
         break;
     }
     out->data = NULL;
     if (zc_tensor_numel(out) > ZC_PRIM_MAX_NUMEL)
-        return shape_fail(err, errlen, "%s: result %s too large", name,
+        return zc_fail(err, errlen, "%s: result %s too large", name,
                           zc_prim_format_shape(out, sa, sizeof sa));
     return 0;
 }

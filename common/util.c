@@ -169,3 +169,41 @@ uint64_t zc_hash64(const void *data, size_t n, uint64_t seed) {
     h ^= h >> 33;
     return h;
 }
+
+int zc_fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+char *zc_read_text_file(const char *path, const char *what, size_t *len_out, char *err,
+                        size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        zc_fail(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *text = zc_malloc(cap + 1);
+    for (;;) {
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        cap *= 2;
+        text = zc_realloc(text, cap + 1);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(text);
+        zc_fail(err, errlen, "cannot read %s '%s'", what, path);
+        return NULL;
+    }
+    text[len] = '\0';
+    if (len_out) *len_out = len;
+    return text;
+}

@@ -76,6 +76,18 @@ int zc_file_exists(const char *path);
  * the complete new one. Returns 0, or -1 with errno set. */
 int zc_fsync_rename(const char *tmp_path, const char *final_path);
 
+/* zc_fail: format a one-line message into err (when err and errlen are
+ * non-zero) and return -1: the error path of library functions that report
+ * through an err buffer. */
+int zc_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* zc_read_text_file: the whole file as a NUL-terminated malloc'd buffer,
+ * its length in *len (may be NULL). NULL with err naming the file (and
+ * `what` it is, e.g. "benchmark table") when it cannot be opened or read. */
+char *zc_read_text_file(const char *path, const char *what, size_t *len, char *err,
+                        size_t errlen);
+
 /* zc_hash64: FNV-1a-then-mix 64-bit hash of bytes, seeded. */
 uint64_t zc_hash64(const void *data, size_t n, uint64_t seed);
 
