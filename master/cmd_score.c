@@ -16,6 +16,7 @@
 #include "master/commands.h"
 #include "master/task_data.h"
 #include "worker/local_eval.h"
+#include "worker/device.h"
 #include "worker/stats_job.h"
 
 #define MAX_PROGRAMS 64
@@ -34,7 +35,8 @@ static void score_help(void) {
         "                      (the same on wt_grad_noise). Repeatable\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
         "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
-        "  --image-size N\n"
+        "  --image-size N, --device cpu|cuda|auto (statistics on the GPU when auto finds\n"
+        "                      one and the build has CUDA)\n"
         "                      compute the statistics on the fly instead (as zcevo stats;\n"
         "                      default --archs 100 --batch 16 --seed 1), keeping only the\n"
         "                      terminals the programs read, one architecture at a time\n"
@@ -194,6 +196,7 @@ int zc_cmd_score(int argc, char **argv) {
     int threads = zc_default_threads();
     uint64_t seed = 1;
     int image_size = 0;
+    const char *device_flag = "auto";
     /* under mpirun/srun, on-the-fly statistics are spread over the ranks;
      * rank 0 reports (the others parse the same command line quietly) */
     int mpi_rank, mpi_size;
@@ -222,6 +225,7 @@ int zc_cmd_score(int argc, char **argv) {
         } else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
         else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
         else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
+        else if (zc_args_opt(&a, "--device")) device_flag = a.value;
         else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
         else if (zc_args_opt(&a, "--csv")) csv = a.value;
         else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
@@ -286,6 +290,9 @@ int zc_cmd_score(int argc, char **argv) {
         if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
                                 image_size, err, sizeof err) != 0)
             zc_die("%s", err);
+        int cuda_device;
+        if (zc_device_resolve(device_flag, &cuda_device, err, sizeof err) != 0)
+            zc_die("%s", err);
         int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
         int n_rows = 0;
         if (n_arch_args) {
@@ -307,7 +314,8 @@ int zc_cmd_score(int argc, char **argv) {
         zc_stats_job job = {.task = &task, .mask = mask, .n_rows = n_mine, .rows = rows,
                             .threads = threads, .progress = !quiet && mpi_rank == 0,
                             .label = "score",
-                            .sink = score_record, .sink_ctx = &sink};
+                            .sink = score_record, .sink_ctx = &sink,
+                            .use_cuda = cuda_device >= 0, .cuda_device = cuda_device};
         if (zc_stats_job_run(&job, err, sizeof err) != 0) zc_die("%s", err);
         zc_eval_ctx_free(sink.ctx);
         if (mpi_size > 1) gather_rows(&tables[0], n_progs, mpi_rank, mpi_size);

@@ -14,6 +14,7 @@
 #include "master/commands.h"
 #include "master/dispatch.h"
 #include "worker/worker_loop.h"
+#include "worker/device.h"
 #include "worker/stats_job.h"
 
 static void stats_help(void) {
@@ -44,6 +45,8 @@ static void stats_help(void) {
         "                      written as FILE.h5.partial and renamed when complete\n"
         "  --store-params      also store every initial parameter (PyTorch state_dict names)\n"
         "  --threads T         architectures computed at once (default: number of cores)\n"
+        "  --device D          cpu | cuda | auto (default auto: the GPU of this rank's local\n"
+        "                      rank when this build has CUDA and a GPU is present)\n"
         "  --discard           compute but write nothing (benchmarking)\n"
         "  --quiet             no progress lines\n");
 }
@@ -128,6 +131,7 @@ int zc_cmd_stats(int argc, char **argv) {
     int threads = zc_default_threads();
     uint64_t seed = 1;
     int image_size = 0;
+    const char *device_flag = "auto";
     string_list arch_list = {0};
     /* under mpirun/srun: rank 0 writes, the other ranks compute (they parse
      * the same command line; rank 0 alone reports its errors) */
@@ -150,6 +154,7 @@ int zc_cmd_stats(int argc, char **argv) {
         else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
         else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
         else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
+        else if (zc_args_opt(&a, "--device")) device_flag = a.value;
         else if (zc_args_opt(&a, "--terminals")) terminals = a.value;
         else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
         else if (zc_args_opt(&a, "--out")) out = a.value;
@@ -173,6 +178,8 @@ int zc_cmd_stats(int argc, char **argv) {
     if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
                             image_size, err, sizeof err) != 0)
         zc_die("%s", err);
+    int cuda_device;
+    if (zc_device_resolve(device_flag, &cuda_device, err, sizeof err) != 0) zc_die("%s", err);
 
     /* the architectures */
     int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
@@ -237,6 +244,10 @@ int zc_cmd_stats(int argc, char **argv) {
             if (writer) zc_stats_writer_abandon(writer);
             zc_die("%s", err);
         }
+        if (zc_device_check_memory(cuda_device, net, mask, err, sizeof err) != 0) {
+            if (writer) zc_stats_writer_abandon(writer);
+            zc_die("%s", err);
+        }
         bytes += (double)zc_stats_bytes_for_net(net, mask);
         if (store_params) bytes += 4.0 * (double)zc_net_param_count(net);
         double m = (double)zc_net_memory_bytes(net);
@@ -244,7 +255,7 @@ int zc_cmd_stats(int argc, char **argv) {
         zc_net_free(net);
         rows[todo++] = rows[i];
     }
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[320];
     if (!quiet) {
         fprintf(stderr,
                 "stats: %s/%s, batch %d, seed %llu, %d architectures to compute (%d already "
@@ -253,15 +264,18 @@ int zc_cmd_stats(int argc, char **argv) {
                 task.image_source, task.acc_column);
         fprintf(stderr,
                 "stats: expected cache size %s of tensors in '%s'; working memory about %s "
-                "per thread, %d threads\n",
-                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2), threads);
+                "per thread, %d threads, device %s\n",
+                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2),
+                cuda_device >= 0 ? 1 : threads,
+                zc_device_name(cuda_device, b3, sizeof b3));
     }
 
     writer_sink sink = {writer, store_params};
     zc_stats_job job = {.task = &task, .mask = mask, .n_rows = todo, .rows = rows,
                         .threads = threads, .progress = !quiet, .label = "stats",
                         .sink = discard ? discard_record : write_record,
-                        .sink_ctx = &sink};
+                        .sink_ctx = &sink, .use_cuda = cuda_device >= 0,
+                        .cuda_device = cuda_device};
     double t0 = zc_now();
     if (mpi_size > 1) {
         zc_mpi_bcast_ints(&todo, &rows);

@@ -40,6 +40,7 @@ expect_error "unknown flag" 2 "--bogus" -- "$zcevo" stats --bogus
 expect_error "bad batch value" 2 "--batch" -- "$zcevo" stats --batch zero
 expect_error "unknown terminal" 2 "foo_data" -- "$zcevo" stats --terminals act_data,foo_data
 expect_error "unknown space" 2 "nope" -- "$zcevo" stats --space nope
+expect_error "unknown device" 1 "tpu" -- "$zcevo" stats --data "$data" --device tpu "${S[@]}" --out "$tmp/a.h5"
 
 # a good file, then a run with another configuration on it: refused, untouched
 if "$zcevo" stats --data "$data" "${S[@]}" --terminals act_data,wt --out "$tmp/good.h5"; then ok; else bad "good run failed"; fi

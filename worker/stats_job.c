@@ -11,6 +11,9 @@
 #include "common/rng.h"
 #include "common/stats_compute.h"
 #include "common/util.h"
+#ifdef ZCEVO_HAVE_CUDA
+#include "kernels/cuda/gpu_net.h"
+#endif
 
 typedef struct {
     const zc_stats_job *job;
@@ -40,9 +43,43 @@ static void print_progress(shared_state *s, int final) {
             final ? "0s" : eta);
 }
 
+/* compute_record: the three passes of net into rec on the job's device.
+ * Returns 0, or -1 with err. */
+static int compute_record(const zc_stats_job *job, void *gpu, zc_net *net,
+                          const float *const inputs[3], zc_arch_stats *rec, char *err,
+                          size_t errlen) {
+#ifdef ZCEVO_HAVE_CUDA
+    if (gpu) {
+        if (zc_gpu_net_load(gpu, net) != 0 ||
+            zc_gpu_compute_stats(gpu, inputs, job->mask) != 0 ||
+            zc_gpu_stats_download(gpu, rec) != 0)
+            return zc_fail(err, errlen, "cuda: %s", zc_gpu_last_error(gpu));
+        return 0;
+    }
+#else
+    (void)gpu, (void)err, (void)errlen;
+#endif
+    zc_compute_stats(net, inputs, job->mask, rec);
+    return 0;
+}
+
 static void *worker_main(void *arg) {
     shared_state *s = arg;
     const zc_stats_job *job = s->job;
+    void *gpu = NULL;
+#ifdef ZCEVO_HAVE_CUDA
+    if (job->use_cuda) {
+        char err[512];
+        gpu = zc_gpu_ctx_new(job->cuda_device, err, sizeof err);
+        if (!gpu) {
+            pthread_mutex_lock(&s->lock);
+            if (!s->failed) snprintf(s->err, sizeof s->err, "%s", err);
+            s->failed = 1;
+            pthread_mutex_unlock(&s->lock);
+            return NULL;
+        }
+    }
+#endif
     const float *const inputs[3] = {job->task->inputs[0], job->task->inputs[1],
                                     job->task->inputs[2]};
     for (;;) {
@@ -64,7 +101,10 @@ static void *worker_main(void *arg) {
             zc_rng rng = zc_rng_stream(job->task->seed, ZC_STREAM_PARAM_INIT,
                                        (uint64_t)rec.arch_index);
             zc_net_init_params(net, &rng);
-            zc_compute_stats(net, inputs, job->mask, &rec);
+            if (compute_record(job, gpu, net, inputs, &rec, err, sizeof err) != 0) {
+                zc_net_free(net);
+                net = NULL;
+            }
         }
         pthread_mutex_lock(&s->lock);
         if (!net) {
@@ -83,6 +123,9 @@ static void *worker_main(void *arg) {
         zc_arch_stats_free(&rec);
         zc_net_free(net);
     }
+#ifdef ZCEVO_HAVE_CUDA
+    if (gpu) zc_gpu_ctx_free(gpu);
+#endif
     return NULL;
 }
 
@@ -93,7 +136,7 @@ int zc_stats_job_run(const zc_stats_job *job, char *err, size_t errlen) {
     s.t0 = s.last_print = zc_now();
     pthread_mutex_init(&s.lock, NULL);
     openblas_set_num_threads(1);
-    int n = job->threads < 1 ? 1 : job->threads;
+    int n = job->threads < 1 || job->use_cuda ? 1 : job->threads;
     if (n > job->n_rows) n = job->n_rows > 0 ? job->n_rows : 1;
     pthread_t *tid = zc_malloc(sizeof(pthread_t) * (size_t)n);
     for (int t = 0; t < n; t++)

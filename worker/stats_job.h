@@ -32,6 +32,10 @@ typedef struct {
      * it), threads take no further architecture and the run fails with
      * "interrupted". */
     volatile sig_atomic_t *stop;
+    /* use_cuda: 0 (default) computes on the CPU with `threads` threads; 1
+     * computes on GPU cuda_device (worker/device.h) with one thread. */
+    int use_cuda;
+    int cuda_device;
 } zc_stats_job;
 
 /* zc_stats_job_run: compute every row. Returns 0; or -1 with err when a
