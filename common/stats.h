@@ -5,6 +5,8 @@
 #ifndef ZC_STATS_H
 #define ZC_STATS_H
 
+#include <stddef.h>
+
 #include "common/tensor.h"
 #include "common/terminals.h"
 
@@ -33,6 +35,12 @@ typedef struct {
 /* zc_arch_stats_free: free everything the record owns (tensor data, layers,
  * string) and zero it. Safe on a zeroed record. */
 void zc_arch_stats_free(zc_arch_stats *a);
+
+/* zc_arch_stats_check_finite: 0 when every held terminal value is finite;
+ * otherwise -1 with err naming the architecture, layer, terminal and the
+ * first bad value ("architecture 123, layer 4 (cells.1.layers.2),
+ * act_data[17] = nan"). */
+int zc_arch_stats_check_finite(const zc_arch_stats *a, char *err, size_t errlen);
 
 /* zc_arch_stats_bytes: bytes of tensor data held by the record. */
 int64_t zc_arch_stats_bytes(const zc_arch_stats *a);

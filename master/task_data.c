@@ -23,6 +23,14 @@ int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, 
         zc_stats_set_free(&set);
         return -1;
     }
+    for (int i = 0; i < set.n_archs; i++) {
+        char why[512];
+        if (zc_arch_stats_check_finite(&set.archs[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "statistics file '%s' holds a non-finite value: %s", path, why);
+            zc_stats_set_free(&set);
+            return -1;
+        }
+    }
     snprintf(d->name, sizeof d->name, "%s", path);
     d->cfg = set.cfg;
     d->n_archs = set.n_archs;

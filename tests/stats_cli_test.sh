@@ -57,6 +57,17 @@ expect_error "corrupt existing output" 1 "$tmp/corrupt.h5" -- "$zcevo" stats --d
 "$zcevo" stats --data "$data" --arch 0 --arch 7 --threads 1 --terminals act_data,wt --out "$tmp/good.h5" 2>"$tmp/err"
 grep -q "1 architectures to compute (1 already complete)" "$tmp/err" && ok || { bad "resume did not skip"; cat "$tmp/err"; }
 
+# NaN statistics and malformed programs are refused by zcevo score
+cp "$tmp/good.h5" "$tmp/nan.h5"
+/usr/bin/python3 - "$tmp/nan.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    d = f["archs/000000/layers/001/act_data"]; a = d[()]; a.flat[3] = float("nan"); d[...] = a
+PY
+expect_error "NaN statistics" 1 "act_data\[3\] = nan" -- "$zcevo" score --stats "$tmp/nan.h5" --program "mean(act_data)"
+expect_error "malformed program" 2 "position" -- "$zcevo" score --stats "$tmp/good.h5" --program "mean(act_data"
+expect_error "unknown terminal in program" 2 "act_dta" -- "$zcevo" score --stats "$tmp/good.h5" --program "mean(act_dta)"
+
 # an interrupted run leaves no file that reads as complete
 "$zcevo" stats --data "$data" --archs 40 --batch 4 --threads 1 --out "$tmp/killed.h5" --quiet &
 pid=$!; sleep 2; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
