@@ -68,6 +68,18 @@ expect_error "NaN statistics" 1 "act_data\[3\] = nan" -- "$zcevo" score --stats 
 expect_error "malformed program" 2 "position" -- "$zcevo" score --stats "$tmp/good.h5" --program "mean(act_data"
 expect_error "unknown terminal in program" 2 "act_dta" -- "$zcevo" score --stats "$tmp/good.h5" --program "mean(act_dta)"
 
+# the size printed before a run is within 10% of the file written
+"$zcevo" stats --data "$data" --space channel_mobilenet --archs 2 --batch 1 --threads 1 \
+    --out "$tmp/size.h5" 2>"$tmp/err"
+/usr/bin/python3 - "$tmp/err" "$tmp/size.h5" <<'PY' && ok || bad "size estimate off by more than 10%"
+import os, re, sys
+m = re.search(r"expected cache size ([0-9.]+) (B|KiB|MiB|GiB)", open(sys.argv[1]).read())
+scale = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}[m.group(2)]
+predicted, actual = float(m.group(1)) * scale, os.path.getsize(sys.argv[2])
+print(f"size estimate {predicted:.0f} B, file {actual} B")
+sys.exit(0 if abs(actual - predicted) <= 0.10 * actual else 1)
+PY
+
 # an interrupted run leaves no file that reads as complete
 "$zcevo" stats --data "$data" --archs 40 --batch 4 --threads 1 --out "$tmp/killed.h5" --quiet &
 pid=$!; sleep 2; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
