@@ -2,6 +2,8 @@
  * (definitions in proxies.h; synflow in proxies_synflow.c). */
 #include "common/proxies.h"
 
+#include "common/net_hvp.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,6 @@ static const char *const k_proxy_names[ZC_PX_COUNT] = {
     "jacov",     "nwot",   "epe_nas", "zen",   "params",    "flops",        "tcet_snip",
     "tcet_synflow", "eznas_a"};
 
-/* Relative step of grasp's finite difference: ||eps g|| = step * ||W||. */
-static const double k_grasp_step = 1e-3;
 
 const char *zc_proxy_name(int id) {
     return id >= 0 && id < ZC_PX_COUNT ? k_proxy_names[id] : "?";
@@ -260,23 +260,6 @@ static double log_snr_abs(const float *w, const float *g, int64_t n) {
     }
     double sd = n > 1 ? sqrt(sq / (double)(n - 1)) : 0;
     return log(sd > 0 ? sum / sd : sum);
-}
-
-/* grasp_inner: forward + CE backward at the current weights; returns
- * sum over conv/linear layers of w0 . grad (w0 = the unperturbed weights). */
-static double grasp_inner(zc_net *net, const zc_proxy_inputs *in, float **w0, float *dl) {
-    zc_net_forward(net, in->x);
-    char e[8];
-    if (ce_seed(net, in->labels, dl, e, sizeof e) != 0) return NAN;
-    zc_net_backward_seeded(net, dl);
-    double s = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        const zc_layer *L = &net->layers[l];
-        if (!is_weight_layer(L)) continue;
-        const zc_param *p = &net->params[L->param[0]];
-        s += dot_f(w0[l], p->grad, p->numel);
-    }
-    return s;
 }
 
 /* epe_nas_score: NASLib's eval_score_perclass on the input Jacobian rows. */
@@ -578,42 +561,32 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
         }
 
         if (WANT(ZC_PX_GRASP)) {
-            /* H g by a central difference of the CE gradient along g:
-             * sum -W . Hg = -(S(+eps) - S(-eps)) / (2 eps),
-             * S(t) = sum W0 . grad L(W0 + t g). */
-            double wn = 0, gn2 = 0;
-            float **w0 = zc_calloc((size_t)net->n_layers, sizeof(float *));
+            /* NASLib's GraSP: -sum W . (H g), g = dL/dW of the CE loss, H the
+             * Hessian of the loss in the conv/linear weights: an exact
+             * Hessian-vector product by the R-operator (net_hvp.h), as
+             * PyTorch's double backward. */
+            float **v = zc_calloc((size_t)net->n_params, sizeof(float *));
+            float **hv = zc_calloc((size_t)net->n_params, sizeof(float *));
             for (int l = 0; l < net->n_layers; l++) {
                 if (!gsave[l]) continue;
-                const zc_param *p = &net->params[net->layers[l].param[0]];
-                w0[l] = zc_malloc(sizeof(float) * (size_t)p->numel);
-                memcpy(w0[l], p->data, sizeof(float) * (size_t)p->numel);
-                wn += dot_f(p->data, p->data, p->numel);
-                gn2 += dot_f(gsave[l], gsave[l], p->numel);
+                int p = net->layers[l].param[0];
+                v[p] = gsave[l];
+                hv[p] = zc_malloc(sizeof(float) * (size_t)net->params[p].numel);
             }
-            if (gn2 == 0) out[ZC_PX_GRASP] = 0;
+            zc_net_forward(net, in->x); /* the state of the CE backward */
+            char e[8];
+            if (ce_seed(net, in->labels, dl, e, sizeof e) != 0) out[ZC_PX_GRASP] = NAN;
             else {
-                double eps = k_grasp_step * sqrt(wn) / sqrt(gn2);
-                double S[2];
-                for (int side = 0; side < 2; side++) {
-                    double t = side == 0 ? eps : -eps;
-                    for (int l = 0; l < net->n_layers; l++) {
-                        if (!gsave[l]) continue;
-                        zc_param *p = &net->params[net->layers[l].param[0]];
-                        for (int64_t i = 0; i < p->numel; i++)
-                            p->data[i] = (float)(w0[l][i] + t * gsave[l][i]);
-                    }
-                    S[side] = grasp_inner(net, in, w0, dl);
-                }
-                out[ZC_PX_GRASP] = -(S[0] - S[1]) / (2 * eps);
+                zc_net_backward_seeded(net, dl);
+                zc_net_hvp(net, v, zc_hvp_cross_entropy, NULL, hv);
+                double g = 0;
+                for (int p = 0; p < net->n_params; p++)
+                    if (hv[p]) g -= dot_f(net->params[p].data, hv[p], net->params[p].numel);
+                out[ZC_PX_GRASP] = g;
             }
-            for (int l = 0; l < net->n_layers; l++) {
-                if (!w0[l]) continue;
-                zc_param *p = &net->params[net->layers[l].param[0]];
-                memcpy(p->data, w0[l], sizeof(float) * (size_t)p->numel);
-                free(w0[l]);
-            }
-            free(w0);
+            for (int p = 0; p < net->n_params; p++) free(hv[p]);
+            free(v);
+            free(hv);
         }
     }
 

@@ -30,11 +30,9 @@ from torch_stats_ref import build_network  # noqa: E402
 
 # Relative tolerance per proxy.
 RTOL = {}
-# KNOWN_BAD: printed, not counted. grasp: zcevo's Hessian-gradient product is
-# a central finite difference of float32 gradients, which is noise- and
-# kink-dominated (33% off and even of the wrong sign on the two test cells,
-# docs/proxies.md). Remove once an exact second-order backward exists.
-KNOWN_BAD = {"grasp"}
+# KNOWN_BAD: printed, not counted (none: grasp's Hessian-gradient product is
+# exact since common/net_hvp.c).
+KNOWN_BAD = set()
 DEFAULT_RTOL = 2e-4
 
 
