@@ -310,8 +310,45 @@ void zc_net_alloc(zc_net *net) {
 
 /* ---- forward ------------------------------------------------------------- */
 
+int zc_net_linear_layer(const zc_net *net, const zc_layer *L, float *const *vals, float *y) {
+    const float *x = vals[L->in[0]];
+    zc_vshape s = net->vshape[L->in[0]];
+    long count = (long)zc_net_value_numel(net, L->out);
+    switch (L->kind) {
+    case ZC_L_AVGPOOL:
+        zc_avgpool_forward(&L->pool, x, y);
+        return 1;
+    case ZC_L_GAP:
+        zc_gap_forward(s.n, s.c, s.h * s.w, x, y);
+        return 1;
+    case ZC_L_ADD:
+        if (L->n_in == 1) memcpy(y, x, sizeof(float) * count);
+        else {
+            zc_add(count, x, vals[L->in[1]], y);
+            for (int i = 2; i < L->n_in; i++) zc_accumulate(count, vals[L->in[i]], y);
+        }
+        return 1;
+    case ZC_L_PAD:
+        zc_pad2d_forward(s.n, s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2], L->pad[3], x, y);
+        return 1;
+    case ZC_L_CONCAT: {
+        int cs[ZC_NET_MAX_IN];
+        const float *xs[ZC_NET_MAX_IN];
+        for (int i = 0; i < L->n_in; i++) {
+            cs[i] = net->vshape[L->in[i]].c;
+            xs[i] = vals[L->in[i]];
+        }
+        zc_concat_forward(s.n, s.h * s.w, L->n_in, cs, xs, y);
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
 static void forward_layer(zc_net *net, zc_layer *L) {
     float *y = net->val[L->out];
+    if (zc_net_linear_layer(net, L, net->val, y)) return;
     const float *x = net->val[L->in[0]];
     zc_vshape s = net->vshape[L->in[0]];
     long count = (long)zc_net_value_numel(net, L->out);
@@ -327,14 +364,8 @@ static void forward_layer(zc_net *net, zc_layer *L) {
     case ZC_L_RELU:
         zc_relu_forward(count, x, y);
         break;
-    case ZC_L_AVGPOOL:
-        zc_avgpool_forward(&L->pool, x, y);
-        break;
     case ZC_L_MAXPOOL:
         zc_maxpool_forward(&L->pool, x, y, L->argmax);
-        break;
-    case ZC_L_GAP:
-        zc_gap_forward(s.n, s.c, s.h * s.w, x, y);
         break;
     case ZC_L_LINEAR: {
         zc_vshape o = net->vshape[L->out];
@@ -342,32 +373,13 @@ static void forward_layer(zc_net *net, zc_layer *L) {
                           net->params[L->param[1]].data, y);
         break;
     }
-    case ZC_L_ADD:
-        if (L->n_in == 1) memcpy(y, x, sizeof(float) * count);
-        else {
-            zc_add(count, x, net->val[L->in[1]], y);
-            for (int i = 2; i < L->n_in; i++) zc_accumulate(count, net->val[L->in[i]], y);
-        }
-        break;
     case ZC_L_ZERO:
         /* x * 0 as in PyTorch: NaN/inf inputs give NaN, as the reference's
          * Zero module (x.mul(0.)) does. */
         for (long i = 0; i < count; i++) y[i] = x[i] * 0.0f;
         break;
-    case ZC_L_PAD:
-        zc_pad2d_forward(s.n, s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2], L->pad[3],
-                         x, y);
+    default: /* parameter-free linear layers: zc_net_linear_layer */
         break;
-    case ZC_L_CONCAT: {
-        int cs[ZC_NET_MAX_IN];
-        const float *xs[ZC_NET_MAX_IN];
-        for (int i = 0; i < L->n_in; i++) {
-            cs[i] = net->vshape[L->in[i]].c;
-            xs[i] = net->val[L->in[i]];
-        }
-        zc_concat_forward(s.n, s.h * s.w, L->n_in, cs, xs, y);
-        break;
-    }
     }
 }
 

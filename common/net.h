@@ -151,6 +151,12 @@ void zc_net_backward(zc_net *net);
  * dout (numel of the output value floats), e.g. a cross-entropy gradient. */
 void zc_net_backward_seeded(zc_net *net, const float *dout);
 
+/* zc_net_linear_layer: run a parameter-free linear layer (average pooling,
+ * global pooling, addition, padding, concatenation) on the value buffers
+ * vals (indexed by value id) into out. Returns 1, or 0 (nothing done) for
+ * any other kind. Shared by the forward pass and the R-operator. */
+int zc_net_linear_layer(const zc_net *net, const zc_layer *L, float *const *vals, float *out);
+
 /* zc_net_value_numel: elements of value v. */
 static inline int64_t zc_net_value_numel(const zc_net *net, int v) {
     const zc_vshape *s = &net->vshape[v];

@@ -55,6 +55,7 @@ static void bn_rxhat(int n, int c, int hw, const float *x, const float *r, const
 static void r_forward(hvp_state *st, const zc_layer *L) {
     zc_net *net = st->net;
     float *ry = st->rval[L->out];
+    if (zc_net_linear_layer(net, L, st->rval, ry)) return; /* R{f(x)} = f(R{x}) */
     const float *rx = st->rval[L->in[0]], *x = net->val[L->in[0]];
     zc_vshape s = net->vshape[L->in[0]];
     long count = (long)numel(net, L->out);
@@ -90,7 +91,6 @@ static void r_forward(hvp_state *st, const zc_layer *L) {
         break;
     }
     case ZC_L_RELU: zc_relu_backward(count, x, rx, ry); break; /* R{x} masked by x > 0 */
-    case ZC_L_AVGPOOL: zc_avgpool_forward(&L->pool, rx, ry); break;
     case ZC_L_MAXPOOL: {
         const zc_pool_desc *d = &L->pool;
         long planes = (long)d->n * d->c, pq = (long)d->p * d->q, hw = (long)d->h * d->w;
@@ -98,25 +98,8 @@ static void r_forward(hvp_state *st, const zc_layer *L) {
             for (long i = 0; i < pq; i++) ry[pl * pq + i] = rx[pl * hw + L->argmax[pl * pq + i]];
         break;
     }
-    case ZC_L_GAP: zc_gap_forward(s.n, s.c, s.h * s.w, rx, ry); break;
-    case ZC_L_ADD:
-        memcpy(ry, rx, sizeof(float) * count);
-        for (int i = 1; i < L->n_in; i++) zc_accumulate(count, st->rval[L->in[i]], ry);
-        break;
     case ZC_L_ZERO: memset(ry, 0, sizeof(float) * count); break;
-    case ZC_L_PAD:
-        zc_pad2d_forward(s.n, s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2], L->pad[3], rx, ry);
-        break;
-    case ZC_L_CONCAT: {
-        int cs[ZC_NET_MAX_IN];
-        const float *xs[ZC_NET_MAX_IN];
-        for (int i = 0; i < L->n_in; i++) {
-            cs[i] = net->vshape[L->in[i]].c;
-            xs[i] = st->rval[L->in[i]];
-        }
-        zc_concat_forward(s.n, s.h * s.w, L->n_in, cs, xs, ry);
-        break;
-    }
+    default: break; /* handled by zc_net_linear_layer above */
     }
 }
 
