@@ -7,14 +7,8 @@
 
 #include "common/util.h"
 
-/* Value ids of the four tensors of a block. */
-typedef struct {
-    int inpact, preact, act;
-    int weight_param;
-} rcb_values;
-
-static rcb_values block_values(const zc_net *net, const zc_rcb *r) {
-    rcb_values v;
+zc_rcb_values zc_rcb_block_values(const zc_net *net, const zc_rcb *r) {
+    zc_rcb_values v;
     v.inpact = net->layers[r->relu_layer].in[0];
     v.preact = net->layers[r->relu_layer].out;
     v.act = net->layers[r->bn_layer].out;
@@ -35,9 +29,8 @@ static void set_param_shape(zc_tensor *t, const zc_param *p) {
     for (int i = 0; i < p->ndim; i++) t->shape[i] = p->shape[i];
 }
 
-/* terminal_shape: shape of terminal id of block r. */
-static void terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t) {
-    rcb_values v = block_values(net, r);
+void zc_terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t) {
+    zc_rcb_values v = zc_rcb_block_values(net, r);
     if (id == ZC_TERMINAL_WT) {
         set_param_shape(t, &net->params[v.weight_param]);
         return;
@@ -68,7 +61,7 @@ int64_t zc_stats_bytes_for_net(const zc_net *net, zc_terminal_mask mask) {
         for (int id = 0; id < ZC_NUM_TERMINALS; id++)
             if (mask & (1u << id)) {
                 zc_tensor t = {0};
-                terminal_shape(net, &net->rcb[b], id, &t);
+                zc_terminal_shape(net, &net->rcb[b], id, &t);
                 bytes += (int64_t)sizeof(float) * zc_tensor_numel(&t);
             }
     return bytes;
@@ -85,7 +78,7 @@ static void copy_tensor(const zc_net *net, int v, int grad, float *dst) {
 
 /* collect: the current pass's value of tensor kind for block r into dst. */
 static void collect(const zc_net *net, const zc_rcb *r, int kind, float *dst) {
-    rcb_values v = block_values(net, r);
+    zc_rcb_values v = zc_rcb_block_values(net, r);
     switch (kind) {
     case ZC_T_INPACT: copy_tensor(net, v.inpact, 0, dst); break;
     case ZC_T_PREACT: copy_tensor(net, v.preact, 0, dst); break;
@@ -134,11 +127,11 @@ void zc_compute_stats(zc_net *net, const float *const inputs[3], zc_terminal_mas
         ls->cell = r->cell;
         for (int id = 0; id < ZC_NUM_TERMINALS; id++)
             if (mask & (1u << id)) {
-                terminal_shape(net, r, id, &ls->t[id]);
+                zc_terminal_shape(net, r, id, &ls->t[id]);
                 ls->t[id].data = zc_malloc(sizeof(float) * zc_tensor_numel(&ls->t[id]));
             }
         if (mask & (1u << ZC_TERMINAL_WT)) {
-            const zc_param *p = &net->params[block_values(net, r).weight_param];
+            const zc_param *p = &net->params[zc_rcb_block_values(net, r).weight_param];
             memcpy(ls->t[ZC_TERMINAL_WT].data, p->data, sizeof(float) * p->numel);
         }
     }

@@ -16,6 +16,20 @@
 void zc_compute_stats(zc_net *net, const float *const inputs[3], zc_terminal_mask mask,
                       zc_arch_stats *out);
 
+/* The value ids of an RCB block's tensors and its weight parameter (the
+ * first conv's). */
+typedef struct {
+    int inpact, preact, act;
+    int weight_param;
+} zc_rcb_values;
+
+/* zc_rcb_block_values: the ids of block r of net. */
+zc_rcb_values zc_rcb_block_values(const zc_net *net, const zc_rcb *r);
+
+/* zc_terminal_shape: set t's ndim and shape to those of terminal id of
+ * block r (activations (B,C,H,W); wt and wt_grad_* the weight's shape). */
+void zc_terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t);
+
 /* zc_stats_bytes_for_net: bytes the terminals in mask take for net (exact). */
 int64_t zc_stats_bytes_for_net(const zc_net *net, zc_terminal_mask mask);
 

@@ -684,55 +684,12 @@ extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float
 
 /* ---- statistics ------------------------------------------------------------ */
 
-typedef struct {
-    int inpact, preact, act, weight_param;
-} rcb_values;
-
-static rcb_values block_values(const zc_net *net, const zc_rcb *r) {
-    rcb_values v;
-    v.inpact = net->layers[r->relu_layer].in[0];
-    v.preact = net->layers[r->relu_layer].out;
-    v.act = net->layers[r->bn_layer].out;
-    v.weight_param = net->layers[r->conv_first].param[0];
-    return v;
-}
-
-static void shape_of_value(zc_tensor *t, const zc_vshape *s) {
-    t->ndim = 4;
-    t->shape[0] = s->n;
-    t->shape[1] = s->c;
-    t->shape[2] = s->h;
-    t->shape[3] = s->w;
-}
-
-static void shape_of_param(zc_tensor *t, const zc_param *p) {
-    t->ndim = p->ndim;
-    for (int i = 0; i < p->ndim; i++) t->shape[i] = p->shape[i];
-}
-
-/* as stats_compute.c's terminal_shape */
-static void terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t) {
-    rcb_values v = block_values(net, r);
-    if (id == ZC_TERMINAL_WT) {
-        shape_of_param(t, &net->params[v.weight_param]);
-        return;
-    }
-    switch (id / ZC_NUM_PASSES) {
-    case ZC_T_INPACT:
-    case ZC_T_INPACT_GRAD: shape_of_value(t, &net->vshape[v.inpact]); break;
-    case ZC_T_PREACT:
-    case ZC_T_PREACT_GRAD: shape_of_value(t, &net->vshape[v.preact]); break;
-    case ZC_T_ACT:
-    case ZC_T_ACT_GRAD: shape_of_value(t, &net->vshape[v.act]); break;
-    case ZC_T_WT_GRAD: shape_of_param(t, &net->params[v.weight_param]); break;
-    }
-}
 
 /* source of tensor kind for block r in the current pass: *src (NULL means
  * zeros) and *mask (non-NULL: keep src where mask > 0) */
 static void collect_source(zc_gpu_ctx *ctx, const zc_rcb *r, int kind, const float **src,
                            const float **mask) {
-    rcb_values v = block_values(ctx->net, r);
+    zc_rcb_values v = zc_rcb_block_values(ctx->net, r);
     *mask = NULL;
     switch (kind) {
     case ZC_T_INPACT: *src = ctx->val[v.inpact]; break;
@@ -774,7 +731,7 @@ static int layout_stats(zc_gpu_ctx *ctx, zc_terminal_mask mask) {
         ls->cell = r->cell;
         for (int id = 0; id < ZC_NUM_TERMINALS; id++)
             if (mask & (1u << id)) {
-                terminal_shape(net, r, id, &ls->t[id]);
+                zc_terminal_shape(net, r, id, &ls->t[id]);
                 total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ls->t[id]));
             }
     }
@@ -801,7 +758,7 @@ extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3
     if (mask & (1u << ZC_TERMINAL_WT))
         for (int b = 0; b < net->n_rcb; b++) {
             zc_tensor *t = &ctx->stats.layers[b].t[ZC_TERMINAL_WT];
-            int p = block_values(net, &net->rcb[b]).weight_param;
+            int p = zc_rcb_block_values(net, &net->rcb[b]).weight_param;
             G_CUDA(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
                                    cudaMemcpyDeviceToDevice, st));
         }
