@@ -55,6 +55,24 @@ void zc_terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t)
     }
 }
 
+void zc_layer_stats_describe(const zc_net *net, const zc_rcb *r, zc_terminal_mask mask,
+                             zc_layer_stats *ls) {
+    const zc_conv_desc *cd = &net->layers[r->conv_first].conv;
+    const zc_conv_desc *cl = &net->layers[r->conv_last].conv;
+    snprintf(ls->name, sizeof ls->name, "%s", r->name);
+    ls->c_in = cd->c;
+    ls->c_out = cl->k;
+    ls->kernel_h = cd->r;
+    ls->kernel_w = cd->s;
+    ls->stride = ZC_MAX(cd->stride_h, cl->stride_h);
+    ls->dilation = cd->dil_h;
+    ls->groups = cd->groups;
+    ls->stage = r->stage;
+    ls->cell = r->cell;
+    for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+        if (mask & (1u << id)) zc_terminal_shape(net, r, id, &ls->t[id]);
+}
+
 int64_t zc_stats_bytes_for_net(const zc_net *net, zc_terminal_mask mask) {
     int64_t bytes = 0;
     for (int b = 0; b < net->n_rcb; b++)
@@ -113,23 +131,10 @@ void zc_compute_stats(zc_net *net, const float *const inputs[3], zc_terminal_mas
     for (int b = 0; b < net->n_rcb; b++) {
         const zc_rcb *r = &net->rcb[b];
         zc_layer_stats *ls = &out->layers[b];
-        const zc_conv_desc *cd = &net->layers[r->conv_first].conv;
-        const zc_conv_desc *cl = &net->layers[r->conv_last].conv;
-        snprintf(ls->name, sizeof ls->name, "%s", r->name);
-        ls->c_in = cd->c;
-        ls->c_out = cl->k;
-        ls->kernel_h = cd->r;
-        ls->kernel_w = cd->s;
-        ls->stride = ZC_MAX(cd->stride_h, cl->stride_h);
-        ls->dilation = cd->dil_h;
-        ls->groups = cd->groups;
-        ls->stage = r->stage;
-        ls->cell = r->cell;
+        zc_layer_stats_describe(net, r, mask, ls);
         for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id)) {
-                zc_terminal_shape(net, r, id, &ls->t[id]);
+            if (mask & (1u << id))
                 ls->t[id].data = zc_malloc(sizeof(float) * zc_tensor_numel(&ls->t[id]));
-            }
         if (mask & (1u << ZC_TERMINAL_WT)) {
             const zc_param *p = &net->params[zc_rcb_block_values(net, r).weight_param];
             memcpy(ls->t[ZC_TERMINAL_WT].data, p->data, sizeof(float) * p->numel);

@@ -30,6 +30,12 @@ zc_rcb_values zc_rcb_block_values(const zc_net *net, const zc_rcb *r);
  * block r (activations (B,C,H,W); wt and wt_grad_* the weight's shape). */
 void zc_terminal_shape(const zc_net *net, const zc_rcb *r, int id, zc_tensor *t);
 
+/* zc_layer_stats_describe: fill ls's metadata (name, channels, kernel,
+ * stride, dilation, groups, stage, cell) from block r and the shapes of
+ * the terminals in mask (data pointers untouched). */
+void zc_layer_stats_describe(const zc_net *net, const zc_rcb *r, zc_terminal_mask mask,
+                             zc_layer_stats *ls);
+
 /* zc_stats_bytes_for_net: bytes the terminals in mask take for net (exact). */
 int64_t zc_stats_bytes_for_net(const zc_net *net, zc_terminal_mask mask);
 

@@ -717,23 +717,10 @@ static int layout_stats(zc_gpu_ctx *ctx, zc_terminal_mask mask) {
     for (int b = 0; b < net->n_rcb; b++) {
         const zc_rcb *r = &net->rcb[b];
         zc_layer_stats *ls = &ctx->stats.layers[b];
-        const zc_conv_desc *cd = &net->layers[r->conv_first].conv;
-        const zc_conv_desc *cl = &net->layers[r->conv_last].conv;
-        snprintf(ls->name, sizeof ls->name, "%s", r->name);
-        ls->c_in = cd->c;
-        ls->c_out = cl->k;
-        ls->kernel_h = cd->r;
-        ls->kernel_w = cd->s;
-        ls->stride = ZC_MAX(cd->stride_h, cl->stride_h);
-        ls->dilation = cd->dil_h;
-        ls->groups = cd->groups;
-        ls->stage = r->stage;
-        ls->cell = r->cell;
+        zc_layer_stats_describe(net, r, mask, ls);
         for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id)) {
-                zc_terminal_shape(net, r, id, &ls->t[id]);
+            if (mask & (1u << id))
                 total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ls->t[id]));
-            }
     }
     if (grow_arena(ctx, &ctx->tarena, &ctx->tarena_cap, total + 1)) return -1;
     size_t off = 0;
