@@ -33,6 +33,13 @@
  *                          one architecture (zc_record_pack in
  *                          master/dispatch.c); index -1 = the rank is done,
  *                          status != 0 = error text.
+ * proxies (distributed hand-crafted proxies, worker/proxies_job.h):
+ *   ZC_TAG_PX_ASK  w -> 0  zc_msg_px: a worker thread asks for the next
+ *                          position; position >= 0 carries ZC_PX_COUNT
+ *                          doubles (that architecture's values), status 1
+ *                          an error text instead, status 2 says the rank
+ *                          is finished (all its threads stopped).
+ *   ZC_TAG_PX_GIVE 0 -> w  int32 position to compute, -1: stop.
  *
  * Flow control: the master keeps up to ZC_DISPATCH_INFLIGHT WORK messages
  * outstanding per worker and never blocks on a worker: it polls with
@@ -52,7 +59,9 @@ enum {
     ZC_TAG_STOP = 105,
     ZC_TAG_RECORD = 106,
     ZC_TAG_CHECK = 107,
-    ZC_TAG_CHECKED = 108
+    ZC_TAG_CHECKED = 108,
+    ZC_TAG_PX_ASK = 109,
+    ZC_TAG_PX_GIVE = 110
 };
 
 #define ZC_DISPATCH_INFLIGHT 2 /* WORK messages outstanding per worker       */
@@ -95,5 +104,10 @@ typedef struct {
     int32_t status;
     int64_t payload;
 } zc_msg_record;
+
+typedef struct {
+    int32_t position;    /* values of this position follow; -1: none       */
+    int32_t status;      /* 0 ok, 1 error text follows, 2 rank finished     */
+} zc_msg_px;
 
 #endif

@@ -30,6 +30,9 @@ int zc_mpi_launched(void) {
 static void abort_hook(int code) {
     fflush(stdout);
     fflush(stderr);
+    /* a muted rank failing on the shared command line: rank 0 fails the
+     * same way and reports it; let it print before the job is aborted */
+    if (g_saved_stderr >= 0) sleep(2);
     MPI_Abort(MPI_COMM_WORLD, code);
     _exit(code);
 }

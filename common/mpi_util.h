@@ -39,7 +39,8 @@ int zc_mpi_active(void);
 
 /* zc_mpi_mute_stderr / zc_mpi_restore_stderr: send this rank's stdout and
  * stderr to /dev/null and back (workers parse the same command line as rank 0, which
- * alone reports its errors). */
+ * alone reports its errors). A rank that dies while muted waits 2 s before
+ * aborting the job, so that rank 0's message of the same failure is printed. */
 void zc_mpi_mute_stderr(void);
 void zc_mpi_restore_stderr(void);
 

@@ -537,6 +537,30 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
         if (WANT(ZC_PX_FISHER)) out[ZC_PX_FISHER] = fisher;
         if (WANT(ZC_PX_TCET_SNIP)) out[ZC_PX_TCET_SNIP] = tcet;
 
+        if (WANT(ZC_PX_GRASP)) {
+            /* NASLib's GraSP: -sum W . (H g), g = dL/dW of the CE loss, H the
+             * Hessian of the loss in the conv/linear weights: an exact
+             * Hessian-vector product by the R-operator (net_hvp.h), as
+             * PyTorch's double backward. */
+            float **v = zc_calloc((size_t)net->n_params, sizeof(float *));
+            float **hv = zc_calloc((size_t)net->n_params, sizeof(float *));
+            for (int l = 0; l < net->n_layers; l++) {
+                if (!gsave[l]) continue;
+                int p = net->layers[l].param[0];
+                v[p] = gsave[l];
+                hv[p] = zc_malloc(sizeof(float) * (size_t)net->params[p].numel);
+            }
+            /* the net still holds the state of the CE backward */
+            zc_net_hvp(net, v, zc_hvp_cross_entropy, NULL, hv);
+            double g = 0;
+            for (int p = 0; p < net->n_params; p++)
+                if (hv[p]) g -= dot_f(net->params[p].data, hv[p], net->params[p].numel);
+            out[ZC_PX_GRASP] = g;
+            for (int p = 0; p < net->n_params; p++) free(hv[p]);
+            free(v);
+            free(hv);
+        }
+
         if (WANT(ZC_PX_JACOV) || WANT(ZC_PX_EPE_NAS)) {
             zc_net_backward_seeded(net, NULL); /* d(sum of logits)/d input */
             int64_t d = zc_net_value_numel(net, 0) / n;
@@ -560,34 +584,6 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
                 out[ZC_PX_EPE_NAS] = epe_nas_score(jac, in->labels, n, d, n_classes);
         }
 
-        if (WANT(ZC_PX_GRASP)) {
-            /* NASLib's GraSP: -sum W . (H g), g = dL/dW of the CE loss, H the
-             * Hessian of the loss in the conv/linear weights: an exact
-             * Hessian-vector product by the R-operator (net_hvp.h), as
-             * PyTorch's double backward. */
-            float **v = zc_calloc((size_t)net->n_params, sizeof(float *));
-            float **hv = zc_calloc((size_t)net->n_params, sizeof(float *));
-            for (int l = 0; l < net->n_layers; l++) {
-                if (!gsave[l]) continue;
-                int p = net->layers[l].param[0];
-                v[p] = gsave[l];
-                hv[p] = zc_malloc(sizeof(float) * (size_t)net->params[p].numel);
-            }
-            zc_net_forward(net, in->x); /* the state of the CE backward */
-            char e[8];
-            if (ce_seed(net, in->labels, dl, e, sizeof e) != 0) out[ZC_PX_GRASP] = NAN;
-            else {
-                zc_net_backward_seeded(net, dl);
-                zc_net_hvp(net, v, zc_hvp_cross_entropy, NULL, hv);
-                double g = 0;
-                for (int p = 0; p < net->n_params; p++)
-                    if (hv[p]) g -= dot_f(net->params[p].data, hv[p], net->params[p].numel);
-                out[ZC_PX_GRASP] = g;
-            }
-            for (int p = 0; p < net->n_params; p++) free(hv[p]);
-            free(v);
-            free(hv);
-        }
     }
 
     if (WANT(ZC_PX_SYNFLOW) || WANT(ZC_PX_TCET_SYNFLOW)) {

@@ -8,9 +8,9 @@
  *   grad_norm  sum_l ||dL/dW_l||_2, L = mean cross-entropy on the labels
  *   snip       sum |W * dL/dW|
  *   plain      sum W * dL/dW
- *   grasp      sum -W * (H g), g = dL/dW (conv/linear weights), H g by a
- *              central finite difference of the gradient along g (see
- *              docs/proxies.md: step, error against torch's double backward)
+ *   grasp      sum -W * (H g), g = dL/dW (conv/linear weights), H g the
+ *              exact Hessian-vector product by the R-operator
+ *              (common/net_hvp.h), as torch's double backward
  *   fisher     sum_l sum_k fan_in_l * 0.5 * mean_n (sum_hw a * dL/da)^2,
  *              a = the layer's output (NASLib broadcasts the per-channel
  *              value to the fan_in weights of the channel before summing)

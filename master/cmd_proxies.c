@@ -1,23 +1,24 @@
 /* cmd_proxies.c: `zcevo proxies`: compute the hand-crafted zero-cost
  * proxies (common/proxies.h) of architectures of one task, several
- * architectures at once, into a CSV and an HDF5 file (both written to a
- * temporary name and renamed when complete), and print their rank
- * correlation with the accuracy as a Markdown table. */
-#include <cblas.h>
+ * architectures at once (threads; under mpirun/srun also ranks, rank 0
+ * handing out architectures: worker/proxies_job.h), into a CSV and an HDF5
+ * file (both written to a temporary name and renamed when complete), and
+ * print their rank correlation with the accuracy as a Markdown table. */
 #include <hdf5.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/args.h"
 #include "common/correlation.h"
+#include "common/mpi_util.h"
 #include "common/proxies.h"
 #include "common/space.h"
 #include "common/task.h"
 #include "common/util.h"
 #include "master/commands.h"
+#include "worker/proxies_job.h"
 #include "worker/stats_job.h"
 
 static void proxies_help(void) {
@@ -26,8 +27,11 @@ static void proxies_help(void) {
         "Compute hand-crafted zero-cost proxies (NASLib definitions; docs/proxies.md) of\n"
         "architectures on one minibatch of real images, with their accuracies.\n\n"
         "  --data DIR          benchmark data folder (else $ZCEVO_DATA, else ../shared/data)\n"
-        "  --space S           nb201 | nats_sss (default nb201)\n"
+        "  --space S           nb201 (default), nats_sss, nasbench_macro, channel_resnet,\n"
+        "                      channel_mobilenet, nds_*_in (see zcevo spaces)\n"
         "  --dataset D         cifar10 | cifar100 | imagenet16 (default cifar10)\n"
+        "  --image-size N      network input size; CIFAR images are resized to it\n"
+        "                      (default: the space's, 224 for nds_*_in, else the dataset's)\n"
         "  --archs N|all       seeded random sample of N architectures (default 100)\n"
         "  --arch A            an architecture by index or string (repeatable)\n"
         "  --batch B           minibatch size (default 64, as NAS-Bench-Suite-Zero)\n"
@@ -41,69 +45,12 @@ static void proxies_help(void) {
         "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv)\n"
         "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
         "  --out-corr F        the correlation table as CSV (optional)\n"
-        "  --threads T         architectures computed at once (default: number of cores)\n"
-        "  --quiet             no progress lines\n");
-}
-
-typedef struct {
-    const zc_task *task;
-    const int *rows;
-    int n_rows;
-    zc_proxy_mask mask;
-    int torch_init;
-    const float *zen_x1, *zen_x2;
-    double *values;      /* n_rows x ZC_PX_COUNT                            */
-    pthread_mutex_t lock;
-    int next, done, failed, progress;
-    char err[512];
-    double t0, last_print;
-} job_state;
-
-static void *worker(void *arg) {
-    job_state *s = arg;
-    const zc_task *t = s->task;
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        int i = s->failed ? s->n_rows : s->next++;
-        pthread_mutex_unlock(&s->lock);
-        if (i >= s->n_rows) break;
-        char err[512];
-        int row = s->rows[i];
-        zc_net *net = zc_task_build(t, row, err, sizeof err);
-        int rc = -1;
-        if (net) {
-            uint64_t idx = (uint64_t)t->table.arch_index[row];
-            zc_rng rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx);
-            zc_net_init_params(net, &rng);
-            if (s->torch_init) zc_proxy_torch_init(net, &rng);
-            zc_rng zen_rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx | (1ull << 40));
-            const float *const stats_inputs[3] = {t->inputs[0], t->inputs[1], t->inputs[2]};
-            zc_proxy_inputs in = {.x = t->inputs[0], .labels = t->labels,
-                                  .zen_x1 = s->zen_x1, .zen_x2 = s->zen_x2,
-                                  .zen_rng = &zen_rng, .stats_inputs = stats_inputs};
-            double *out = s->values + (size_t)i * ZC_PX_COUNT;
-            for (int p = 0; p < ZC_PX_COUNT; p++) out[p] = NAN;
-            rc = zc_proxies_compute(net, &in, s->mask, out, err, sizeof err);
-            zc_net_free(net);
-        }
-        pthread_mutex_lock(&s->lock);
-        if (rc != 0) {
-            if (!s->failed) snprintf(s->err, sizeof s->err, "%s", err);
-            s->failed = 1;
-        } else {
-            s->done++;
-            double now = zc_now();
-            if (s->progress && (now - s->last_print > 2.0 || s->done == s->n_rows)) {
-                s->last_print = now;
-                double rate = s->done / (now - s->t0 > 0 ? now - s->t0 : 1e-9);
-                char eta[32];
-                fprintf(stderr, "proxies: %d/%d architectures, %.2f arch/s, ETA %s\n", s->done,
-                        s->n_rows, rate, zc_format_duration((s->n_rows - s->done) / rate, eta));
-            }
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
-    return NULL;
+        "  --threads T         architectures computed at once per process (default: number\n"
+        "                      of cores)\n"
+        "  --quiet             no progress lines\n\n"
+        "Under mpirun or srun, rank 0 hands out architectures one at a time to the other\n"
+        "ranks (each with --threads threads) and writes the outputs; the values do not\n"
+        "depend on the number of ranks or threads.\n");
 }
 
 static void write_csv(const char *path, const zc_task *t, const int *rows, int n,
@@ -240,15 +187,21 @@ int zc_cmd_proxies(int argc, char **argv) {
     const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *list = "all";
     const char *out_csv = NULL, *out_h5 = NULL, *out_corr = NULL, *acc_column = NULL;
     const char *init = "xautodl";
-    int archs = 100, batch = 64, quiet = 0, threads = zc_default_threads();
+    int archs = 100, batch = 64, quiet = 0, threads = zc_default_threads(), image_size = 0;
     uint64_t seed = 1;
     int n_arch_args = 0;
+    /* under mpirun/srun every rank parses the same command line; rank 0
+     * alone reports errors and writes */
+    int mpi_rank, mpi_size;
+    zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
+    if (mpi_rank != 0) zc_mpi_mute_stderr();
     const char **arch_args = zc_malloc(sizeof(char *) * (size_t)(argc + 1));
     zc_args a = zc_args_begin("proxies", argc, argv);
     while (zc_args_next(&a)) {
         if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
             proxies_help();
             free(arch_args);
+            zc_mpi_end();
             return ZC_EXIT_OK;
         } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
         else if (zc_args_opt(&a, "--space")) space = a.value;
@@ -257,6 +210,7 @@ int zc_cmd_proxies(int argc, char **argv) {
             archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 1, 1 << 30);
         else if (zc_args_opt(&a, "--arch")) arch_args[n_arch_args++] = a.value;
         else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 2, 100000);
+        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
         else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
         else if (zc_args_opt(&a, "--proxies")) list = a.value;
         else if (zc_args_opt(&a, "--init")) {
@@ -278,8 +232,8 @@ int zc_cmd_proxies(int argc, char **argv) {
 
     char *data_dir = zc_data_dir(data_flag);
     zc_task task;
-    if (zc_task_setup(&task, data_dir, space, dataset, batch, seed, acc_column, err,
-                      sizeof err) != 0)
+    if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
+                            image_size, err, sizeof err) != 0)
         zc_die("%s", err);
     int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
     int n_rows = 0;
@@ -292,57 +246,47 @@ int zc_cmd_proxies(int argc, char **argv) {
         }
     } else n_rows = zc_task_sample_rows(&task, archs, seed, rows);
 
-    /* zen's two Gaussian inputs, shared by every architecture */
-    size_t nx = (size_t)batch * 3 * task.image_hw * task.image_hw;
-    float *z1 = zc_malloc(sizeof(float) * nx), *z2 = zc_malloc(sizeof(float) * nx);
-    zc_rng zr = zc_rng_stream(seed, ZC_STREAM_NOISE, 20);
-    zc_rng_fill_normal(&zr, z1, (long)nx, 0.0, 1.0);
-    zc_rng_fill_normal(&zr, z2, (long)nx, 0.0, 1.0);
-
-    job_state s;
-    memset(&s, 0, sizeof s);
-    s.task = &task;
-    s.rows = rows;
-    s.n_rows = n_rows;
-    s.mask = mask;
-    s.torch_init = strcmp(init, "torch") == 0;
-    s.zen_x1 = z1;
-    s.zen_x2 = z2;
-    s.values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
-    s.progress = !quiet;
-    s.t0 = s.last_print = zc_now();
-    pthread_mutex_init(&s.lock, NULL);
-    if (!quiet)
-        fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures, %d "
-                "threads, %s\n", space, dataset, batch, (unsigned long long)seed, init, n_rows,
-                threads, task.image_source);
-    openblas_set_num_threads(1);
-    int nt = ZC_MAX(1, ZC_MIN(threads, n_rows));
-    pthread_t *tid = zc_malloc(sizeof(pthread_t) * (size_t)nt);
-    for (int i = 0; i < nt; i++)
-        if (pthread_create(&tid[i], NULL, worker, &s) != 0) zc_die("cannot start thread %d", i);
-    for (int i = 0; i < nt; i++) pthread_join(tid[i], NULL);
-    free(tid);
-    pthread_mutex_destroy(&s.lock);
-    if (s.failed) zc_die("%s", s.err);
-
-    char default_csv[256];
-    if (!out_csv) {
-        snprintf(default_csv, sizeof default_csv, "proxies_%s_%s.csv", space, dataset);
-        out_csv = default_csv;
+    zc_proxies_job job = {.task = &task, .rows = rows, .n_rows = n_rows, .mask = mask,
+                          .torch_init = strcmp(init, "torch") == 0};
+    float *z1, *z2;
+    zc_proxies_job_zen_inputs(&task, &z1, &z2);
+    job.zen_x1 = z1;
+    job.zen_x2 = z2;
+    double *values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
+    int rc = 0;
+    if (mpi_rank != 0) {
+        zc_mpi_restore_stderr();
+        rc = zc_proxies_run_worker(&job, threads);
+    } else {
+        if (!quiet)
+            fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures, "
+                    "%d %s, %s\n", space, dataset, batch, (unsigned long long)seed, init,
+                    n_rows, mpi_size > 1 ? mpi_size - 1 : threads,
+                    mpi_size > 1 ? "worker ranks" : "threads", task.image_source);
+        double t0 = zc_now();
+        rc = mpi_size > 1
+                 ? zc_proxies_dispatch(n_rows, mpi_size, !quiet, values, err, sizeof err)
+                 : zc_proxies_run_local(&job, threads, !quiet, values, err, sizeof err);
+        if (rc != 0) zc_die("%s", err);
+        char default_csv[256];
+        if (!out_csv) {
+            snprintf(default_csv, sizeof default_csv, "proxies_%s_%s.csv", space, dataset);
+            out_csv = default_csv;
+        }
+        write_csv(out_csv, &task, rows, n_rows, mask, values);
+        if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, values, init);
+        print_table(&task, rows, n_rows, mask, values, out_corr);
+        if (!quiet)
+            fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", out_csv,
+                    out_h5 ? " and " : "", out_h5 ? out_h5 : "", zc_now() - t0);
     }
-    write_csv(out_csv, &task, rows, n_rows, mask, s.values);
-    if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, s.values, init);
-    print_table(&task, rows, n_rows, mask, s.values, out_corr);
-    if (!quiet)
-        fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", out_csv, out_h5 ? " and " : "",
-                out_h5 ? out_h5 : "", zc_now() - s.t0);
-    free(s.values);
+    free(values);
     free(z1);
     free(z2);
     free(rows);
     free(arch_args);
     free(data_dir);
     zc_task_free(&task);
-    return ZC_EXIT_OK;
+    zc_mpi_end();
+    return rc ? ZC_EXIT_ERROR : ZC_EXIT_OK;
 }

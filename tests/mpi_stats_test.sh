@@ -1,7 +1,7 @@
 #!/bin/bash
-# mpi_stats_test.sh: distributed `zcevo stats` and on-the-fly `zcevo score`
-# (tests/mpi.cmake): the file / table of 2 and 3 ranks equals the single-rank
-# one; a resumed distributed stats run completes the file; bad input on a
+# mpi_stats_test.sh: distributed `zcevo stats`, on-the-fly `zcevo score` and
+# `zcevo proxies` (tests/mpi.cmake): the file / table of 2 and 3 ranks equals
+# the single-rank one; a resumed distributed stats run completes the file; bad input on a
 # distributed run gives one message.
 # usage: mpi_stats_test.sh ZCEVO DATA_DIR WORK_DIR
 set -u
@@ -59,4 +59,20 @@ mpi -np 3 "$ZCEVO" stats $S --data "$WORK/nowhere" --out "$WORK/bad.h5" 2>"$WORK
 rc=$?
 [ $rc -eq 1 ] || { cat "$WORK/bad2.err"; fail "missing data: exit $rc"; }
 [ "$(grep -c 'zcevo: error' "$WORK/bad2.err")" -eq 1 ] || { cat "$WORK/bad2.err"; fail "one line"; }
-echo "stats/score: 2 and 3 ranks give the single-rank file and table; bad input: one message"
+# proxies: rank 0 hands out architectures one at a time; same CSV, HDF5, table
+X="--archs 5 --batch 4 --seed 2 --proxies snip,nwot,synflow,zen,eznas_a --quiet"
+"$ZCEVO" proxies $X --threads 2 --out-csv "$WORK/px1.csv" --out-h5 "$WORK/px1.h5" \
+    >"$WORK/px1.md" || fail "proxies"
+for np in 2 3; do
+    mpi -np $np "$ZCEVO" proxies $X --threads 2 --out-csv "$WORK/px$np.csv" \
+        --out-h5 "$WORK/pxh$np.h5" >"$WORK/px$np.md" || fail "proxies -np $np"
+    cmp -s "$WORK/px1.csv" "$WORK/px$np.csv" || fail "proxies -np $np: CSV differs"
+    cmp -s "$WORK/px1.md" "$WORK/px$np.md" || fail "proxies -np $np: table differs"
+    h5diff "$WORK/px1.h5" "$WORK/pxh$np.h5" >/dev/null || fail "proxies -np $np: HDF5 differs"
+done
+[ "$(wc -l <"$WORK/px3.csv")" -eq 6 ] || fail "proxies CSV: header and 5 rows expected"
+mpi -np 3 "$ZCEVO" proxies $X --arch 99999 2>"$WORK/bad3.err" >/dev/null
+rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/bad3.err"; fail "proxies unknown arch: exit $rc"; }
+[ "$(grep -c 'zcevo: error' "$WORK/bad3.err")" -eq 1 ] || { cat "$WORK/bad3.err"; fail "one line"; }
+echo "stats/score/proxies: 2 and 3 ranks give the single-rank file and table; bad input: one message"
