@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
 """report.py: figures and a Markdown page from zcevo run folders (called by
-`zcevo report RUN_DIR... [--out DIR] [--scatter P1,P2,...]`).
+`zcevo report RUN_DIR... [--out DIR] [--scatter P1,P2,...] [--published CSV]`).
 
 A run folder may hold:
-  *.csv with columns arch_index,arch_str,accuracy,<proxy>...  (zcevo proxies)
+  *.csv with columns arch_index,arch_str,accuracy,<proxy>...  (zcevo proxies;
+        the task's batch, image source and accuracy column are read from
+        the HDF5 file of the same name, <name>.h5, when it is there)
   log.csv with columns generation,best,mean,...                (zcevo evolve)
 A file given instead of a folder is read the same way.
 
-Writes into --out (default: RUN_DIR[0]/report):
+Writes into --out (default: RUN_DIR[0]/report), each file to a temporary
+name renamed when complete:
   scatter_<task>_<proxy>.png   proxy score vs accuracy, coloured by accuracy rank
   tau_by_task.png              Kendall tau of every proxy per task, grouped bars
+  tau_heatmap.png              the same as a proxy x task grid (2 tasks or more)
   gp_progress_<run>.png        best and mean fitness per generation
+  correlations.csv             task,space,dataset,batch,proxy,kendall_tau,
+                               spearman_rho,n,invalid
   report.md                    the page embedding them, with the tables
-Missing pieces (no evolve log, no proxies CSV) are noted on the page.
+--published CSV (columns task,proxy,kendall_tau,spearman_rho,source; empty
+cells allowed) adds the published figures beside ours where task and proxy
+match. Missing pieces (no evolve log, no proxies CSV) are noted on the page.
 """
 import argparse
 import csv
@@ -23,12 +31,62 @@ import sys
 
 import matplotlib
 
+try:
+    import h5py
+except ImportError:  # the task metadata is optional
+    h5py = None
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 ID_COLUMNS = {"arch_index", "arch_str", "accuracy"}
+
+
+def save_atomic(fig, path):
+    """fig to path through a temporary file in the same folder."""
+    tmp = path + ".partial.png"
+    fig.savefig(tmp, dpi=110)
+    os.replace(tmp, path)
+
+
+def write_atomic(path, text):
+    tmp = path + ".partial"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def task_meta(csv_path):
+    """space, dataset, batch, image_source, accuracy column of a proxies CSV,
+    from its HDF5 twin (empty strings when there is none)."""
+    meta = {"space": "", "dataset": "", "batch": "", "image_source": "", "column": ""}
+    h5 = os.path.splitext(csv_path)[0] + ".h5"
+    if h5py is None or not os.path.exists(h5):
+        return meta
+    try:
+        with h5py.File(h5, "r") as f:
+            for k in ("space", "dataset", "batch", "image_source"):
+                v = f.attrs.get(k, "")
+                meta[k] = v.decode() if isinstance(v, bytes) else str(v)
+            if "accuracy" in f:
+                v = f["accuracy"].attrs.get("column", "")
+                meta["column"] = v.decode() if isinstance(v, bytes) else str(v)
+    except OSError:
+        pass
+    return meta
+
+
+def read_published(path):
+    """[(task, proxy, tau, rho, source)], in file order (a task and proxy may
+    have several sources)."""
+    return [(r["task"], r["proxy"], to_float(r.get("kendall_tau")),
+             to_float(r.get("spearman_rho")), r.get("source", "")) for r in read_csv(path)]
+
+
+def fmt(v):
+    return "—" if not math.isfinite(v) else f"{v:.3f}"
 
 
 def read_csv(path):
@@ -90,7 +148,7 @@ def scatter(rows, proxy, task, out_dir):
     ax.set_title(f"{proxy} vs accuracy: {task} (n={ok.sum()}, tau={tau:.3f})")
     fig.tight_layout()
     name = f"scatter_{task}_{proxy}.png"
-    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    save_atomic(fig, os.path.join(out_dir, name))
     plt.close(fig)
     return name
 
@@ -111,7 +169,31 @@ def tau_bars(table, proxies, tasks, out_dir):
     ax.legend(fontsize=8)
     fig.tight_layout()
     name = "tau_by_task.png"
-    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    save_atomic(fig, os.path.join(out_dir, name))
+    plt.close(fig)
+    return name
+
+
+def tau_heatmap(table, proxies, tasks, out_dir):
+    grid = np.array([[table.get((t, p), (float("nan"),))[0] for t in tasks] for p in proxies])
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.5 + 0.62 * len(tasks)),
+                                    1.6 + 0.36 * len(proxies)))
+    im = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    for i in range(len(proxies)):
+        for j in range(len(tasks)):
+            if math.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if abs(grid[i, j]) > 0.6 else "black")
+    ax.set_xticks(range(len(tasks)))
+    ax.set_xticklabels(tasks, rotation=50, ha="right", fontsize=8)
+    ax.set_yticks(range(len(proxies)))
+    ax.set_yticklabels(proxies, fontsize=8)
+    ax.set_title("Kendall tau of every proxy with accuracy, per task", fontsize=10)
+    cb = fig.colorbar(im, ax=ax)
+    cb.set_label("Kendall tau")
+    fig.tight_layout()
+    name = "tau_heatmap.png"
+    save_atomic(fig, os.path.join(out_dir, name))
     plt.close(fig)
     return name
 
@@ -132,35 +214,88 @@ def gp_progress(log_path, out_dir, index):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     name = f"gp_progress_{index}_{run}.png"
-    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    save_atomic(fig, os.path.join(out_dir, name))
     plt.close(fig)
     return name
 
 
+def summary_table(table, proxies, tasks, metas):
+    """Markdown: one row per proxy, one column per task, 'tau / rho'."""
+    md = ["## All tasks: Kendall tau / Spearman rho", "",
+          "| proxy | " + " | ".join(tasks) + " |", "|---|" + "---:|" * len(tasks)]
+    for p in proxies:
+        cells = []
+        for t in tasks:
+            tau, rho = table.get((t, p), (float("nan"), float("nan")))[:2]
+            cells.append(f"{fmt(tau)} / {fmt(rho)}")
+        md.append(f"| {p} | " + " | ".join(cells) + " |")
+    n = [str(max((table[(t, p)][2] + table[(t, p)][3] for p in proxies if (t, p) in table),
+                 default=0)) for t in tasks]
+    md.append("| architectures | " + " | ".join(n) + " |")
+    b = [metas[t]["batch"] or "?" for t in tasks]
+    md.append("| batch | " + " | ".join(b) + " |")
+    return md + [""]
+
+
+def published_table(table, published, tasks):
+    """Markdown: ours beside the published figures, where both exist."""
+    md = ["## Ours beside the published figures", "",
+          "| task | proxy | tau (ours) | tau (published) | rho (ours) | rho (published) | "
+          "published in |", "|---|---|---:|---:|---:|---:|---|"]
+    for t, p, ptau, prho, src in published:
+        if t not in tasks or (t, p) not in table:
+            continue
+        tau, rho = table[(t, p)][:2]
+        md.append(f"| {t} | {p} | {fmt(tau)} | {fmt(ptau)} | {fmt(rho)} | {fmt(prho)} | {src} |")
+    return md + [""]
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="zcevo report", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="zcevo report",
+        description="Figures (PNG) and a Markdown page with correlation tables from zcevo "
+                    "run folders: proxies CSVs (zcevo proxies) and evolve logs (log.csv).")
     ap.add_argument("runs", nargs="+", help="run folders or CSV files")
     ap.add_argument("--out", help="output folder (default RUN_DIR[0]/report)")
     ap.add_argument("--scatter", default="synflow,nwot,jacov,snip,eznas_a",
                     help="proxies to draw as scatter plots (comma-separated)")
+    ap.add_argument("--published", help="CSV of published figures to show beside ours "
+                    "(task,proxy,kendall_tau,spearman_rho,source)")
     args = ap.parse_args(argv)
     for r in args.runs:
         if not os.path.exists(r):
             print(f"zcevo: error: run folder '{r}' does not exist", file=sys.stderr)
             return 1
+    if args.published and not os.path.isfile(args.published):
+        print(f"zcevo: error: published figures '{args.published}' do not exist",
+              file=sys.stderr)
+        return 1
+    try:
+        published = read_published(args.published) if args.published else []
+    except (KeyError, csv.Error) as e:
+        print(f"zcevo: error: '{args.published}' is not a CSV with columns task,proxy,"
+              f"kendall_tau,spearman_rho,source ({e})", file=sys.stderr)
+        return 1
     first = args.runs[0] if os.path.isdir(args.runs[0]) else os.path.dirname(args.runs[0])
     out_dir = args.out or os.path.join(first or ".", "report")
     os.makedirs(out_dir, exist_ok=True)
     proxies_files, logs = find_inputs(args.runs)
     md = ["# zcevo report", ""]
-    table, tasks, all_proxies = {}, [], []
+    table, tasks, all_proxies, metas = {}, [], [], {}
     figures = []
+    corr_lines = ["task,space,dataset,batch,proxy,kendall_tau,spearman_rho,n,invalid"]
     for f in proxies_files:
         rows = read_csv(f)
         t = task_name(f)
         tasks.append(t)
+        meta = metas[t] = task_meta(f)
         cols = [c for c in rows[0].keys() if c not in ID_COLUMNS] if rows else []
-        md += [f"## {t}", "", f"{len(rows)} architectures from `{f}`.", "",
+        about = f"{len(rows)} architectures from `{f}`"
+        if meta["space"]:
+            about += (f"; space {meta['space']}, dataset {meta['dataset']}, batch "
+                      f"{meta['batch']}, accuracy column {meta['column']}; images: "
+                      f"{meta['image_source']}")
+        md += [f"## {t}", "", about + ".", "",
                "| proxy | Kendall tau | Spearman rho | n | invalid |", "|---|---:|---:|---:|---:|"]
         for p in cols:
             if p not in all_proxies:
@@ -168,6 +303,8 @@ def main(argv=None):
             tau, rho, n, bad = correlations(rows, p)
             table[(t, p)] = (tau, rho, n, bad)
             md.append(f"| {p} | {tau:.4f} | {rho:.4f} | {n} | {bad} |")
+            corr_lines.append(f"{t},{meta['space']},{meta['dataset']},{meta['batch']},{p},"
+                              f"{tau:.6f},{rho:.6f},{n},{bad}")
         md.append("")
         for p in args.scatter.split(","):
             if p in cols:
@@ -177,8 +314,17 @@ def main(argv=None):
                     figures.append(name)
     if tasks:
         name = tau_bars(table, all_proxies, tasks, out_dir)
-        md = md[:2] + ["## Kendall tau per proxy and task", "", f"![tau by task]({name})", ""] + md[2:]
+        head = ["## Kendall tau per proxy and task", "", f"![tau by task]({name})", ""]
         figures.append(name)
+        if len(tasks) > 1:
+            name = tau_heatmap(table, all_proxies, tasks, out_dir)
+            head += [f"![tau heatmap]({name})", ""]
+            figures.append(name)
+        head += summary_table(table, all_proxies, tasks, metas)
+        if published:
+            head += published_table(table, published, tasks)
+        md = md[:2] + head + md[2:]
+        write_atomic(os.path.join(out_dir, "correlations.csv"), "\n".join(corr_lines) + "\n")
     else:
         md += ["No proxies CSV found in the run folders.", ""]
     md += ["## GP progress", ""]
@@ -193,8 +339,7 @@ def main(argv=None):
         if name:
             md += [f"![GP progress]({name})", ""]
             figures.append(name)
-    with open(os.path.join(out_dir, "report.md"), "w") as f:
-        f.write("\n".join(md) + "\n")
+    write_atomic(os.path.join(out_dir, "report.md"), "\n".join(md) + "\n")
     print(f"report: wrote {len(figures)} figures and {os.path.join(out_dir, 'report.md')}")
     return 0
 

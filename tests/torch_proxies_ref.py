@@ -240,9 +240,10 @@ def reference(dump, arch, classes):
     return ref
 
 
-def check_pngs(folder, expect):
+def check_pngs(folder, expect, zcevo_corr=None):
     """Every expected PNG exists, has the PNG signature, a non-trivial size
-    and is read back by matplotlib as an image with pixels that vary."""
+    and is read back by matplotlib as an image with pixels that vary; with
+    zcevo_corr, the report's correlations.csv matches zcevo's --out-corr."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.image as mpimg
@@ -265,6 +266,24 @@ def check_pngs(folder, expect):
     print(f"{'ok  ' if ok else 'FAIL'} {md} embeds every figure")
     passed += ok
     failed += not ok
+    corr = os.path.join(folder, "correlations.csv")
+    if zcevo_corr:
+        # the report's scipy tau / rho equal zcevo's own (C) ones on every proxy
+        import csv
+        ours = {r["proxy"]: r for r in csv.DictReader(open(zcevo_corr))}
+        space = next(iter(ours.values()))["space"] if ours else None
+        rows = list(csv.DictReader(open(corr))) if os.path.isfile(corr) else []
+        rows = [r for r in rows if r["space"] == space]  # tasks with an HDF5 twin
+        ok = len(rows) == len(ours) and len(rows) > 0
+        for r in rows:
+            z = ours.get(r["proxy"])
+            ok = ok and z is not None and r["n"] == z["n"] and r["invalid"] == z["invalid"]
+            for k in ("kendall_tau", "spearman_rho"):
+                ok = ok and z is not None and abs(float(r[k]) - float(z[k])) < 2e-6
+        print(f"{'ok  ' if ok else 'FAIL'} {corr}: tau and rho of {len(rows)} proxies equal "
+              f"zcevo's {zcevo_corr}")
+        passed += ok
+        failed += not ok
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -277,9 +296,11 @@ def main():
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--check-png", nargs="+", metavar=("FOLDER", "PNG"),
                     help="check a report folder's figures instead")
+    ap.add_argument("--check-corr", metavar="CSV",
+                    help="with --check-png: zcevo proxies --out-corr file to compare")
     args = ap.parse_args()
     if args.check_png:
-        return check_pngs(args.check_png[0], args.check_png[1:])
+        return check_pngs(args.check_png[0], args.check_png[1:], args.check_corr)
     torch.manual_seed(0)
     subprocess.run([args.exe, "--dump", args.out, "--arch", args.arch, "--classes",
                     str(args.classes)], check=True)
