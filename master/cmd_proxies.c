@@ -18,6 +18,7 @@
 #include "common/task.h"
 #include "common/util.h"
 #include "master/commands.h"
+#include "master/proxies_journal.h"
 #include "worker/proxies_job.h"
 #include "worker/stats_job.h"
 
@@ -42,7 +43,9 @@ static void proxies_help(void) {
         "  --init I            xautodl (default: the space's own init) | torch (PyTorch's\n"
         "                      default init, as NASLib's reference scores)\n"
         "  --acc-column NAME   accuracy column (default as zcevo stats)\n"
-        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv)\n"
+        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv);\n"
+        "                      F.journal holds finished architectures while the run goes\n"
+        "                      on: run the same command again after a kill to resume\n"
         "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
         "  --out-corr F        the correlation table as CSV (optional)\n"
         "  --threads T         architectures computed at once per process (default: number\n"
@@ -253,32 +256,59 @@ int zc_cmd_proxies(int argc, char **argv) {
     job.zen_x1 = z1;
     job.zen_x2 = z2;
     double *values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
+    for (size_t i = 0; i < (size_t)n_rows * ZC_PX_COUNT; i++) values[i] = NAN;
     int rc = 0;
     if (mpi_rank != 0) {
         zc_mpi_restore_stderr();
         rc = zc_proxies_run_worker(&job, threads);
     } else {
-        if (!quiet)
-            fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures, "
-                    "%d %s, %s\n", space, dataset, batch, (unsigned long long)seed, init,
-                    n_rows, mpi_size > 1 ? mpi_size - 1 : threads,
-                    mpi_size > 1 ? "worker ranks" : "threads", task.image_source);
-        double t0 = zc_now();
-        rc = mpi_size > 1
-                 ? zc_proxies_dispatch(n_rows, mpi_size, !quiet, values, err, sizeof err)
-                 : zc_proxies_run_local(&job, threads, !quiet, values, err, sizeof err);
-        if (rc != 0) zc_die("%s", err);
         char default_csv[256];
         if (!out_csv) {
             snprintf(default_csv, sizeof default_csv, "proxies_%s_%s.csv", space, dataset);
             out_csv = default_csv;
         }
+        /* the resume journal: architectures a killed run already finished */
+        char journal_path[1100], signature[1024];
+        snprintf(journal_path, sizeof journal_path, "%s.journal", out_csv);
+        snprintf(signature, sizeof signature,
+                 "space=%s dataset=%s batch=%d seed=%llu image=%d init=%s accuracy=%s "
+                 "proxies=0x%x", space, dataset, batch, (unsigned long long)seed,
+                 task.image_hw, init, task.acc_column, (unsigned)mask);
+        int64_t *arch_index = zc_malloc(sizeof(int64_t) * (size_t)(n_rows + 1));
+        for (int i = 0; i < n_rows; i++) arch_index[i] = task.table.arch_index[rows[i]];
+        unsigned char *done = zc_calloc((size_t)n_rows + 1, 1);
+        int n_done = 0;
+        zc_proxies_journal *journal =
+            zc_proxies_journal_open(journal_path, signature, arch_index, n_rows, ZC_PX_COUNT,
+                                    values, done, &n_done, err, sizeof err);
+        if (!journal) zc_die("%s", err);
+        int *todo = zc_malloc(sizeof(int) * (size_t)(n_rows + 1));
+        int n_todo = 0;
+        for (int i = 0; i < n_rows; i++)
+            if (!done[i]) todo[n_todo++] = i;
+        if (!quiet)
+            fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures "
+                    "(%d already in '%s'), %d %s, %s\n", space, dataset, batch,
+                    (unsigned long long)seed, init, n_rows, n_done, journal_path,
+                    mpi_size > 1 ? mpi_size - 1 : threads,
+                    mpi_size > 1 ? "worker ranks" : "threads", task.image_source);
+        double t0 = zc_now();
+        rc = mpi_size > 1
+                 ? zc_proxies_dispatch(n_rows, todo, n_todo, mpi_size, !quiet, values,
+                                       zc_proxies_journal_put, journal, err, sizeof err)
+                 : zc_proxies_run_local(&job, todo, n_todo, threads, !quiet, values,
+                                        zc_proxies_journal_put, journal, err, sizeof err);
+        if (rc != 0) zc_die("%s", err);
         write_csv(out_csv, &task, rows, n_rows, mask, values);
         if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, values, init);
         print_table(&task, rows, n_rows, mask, values, out_corr);
+        zc_proxies_journal_close(journal, 1); /* the outputs are complete */
         if (!quiet)
             fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", out_csv,
                     out_h5 ? " and " : "", out_h5 ? out_h5 : "", zc_now() - t0);
+        free(todo);
+        free(done);
+        free(arch_index);
     }
     free(values);
     free(z1);

@@ -33,3 +33,12 @@ if(TARGET zcevo)
   set_tests_properties(proxies_command_and_report PROPERTIES TIMEOUT 300
                        PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
 endif()
+
+# zcevo proxies killed with SIGKILL resumes from its journal to the same
+# outputs; a journal of another configuration is refused and kept.
+if(TARGET zcevo)
+  add_test(NAME proxies_resume
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/proxies_resume_test.sh $<TARGET_FILE:zcevo>
+                   ${ZCEVO_DATA_DIR} ${PROXIES_TEST_DIR})
+  set_tests_properties(proxies_resume PROPERTIES TIMEOUT 300)
+endif()

@@ -9,7 +9,8 @@
 # output: job states and exit codes, logs named %x_%j, the merged statistics
 # equal to one `zcevo stats` run of the same architectures, complete chunks
 # skipped when the array is submitted again, the 3-rank run equal to a
-# single-process run, the report. Every daemon is stopped by PID at the end, also on failure.
+# single-process run, the report, a proxies job (slurm/proxies.sbatch) equal to
+# one process. Every daemon is stopped by PID at the end, also on failure.
 #
 # Usage: slurm_cluster_test.sh ZCEVO_BIN DATA_DIR [PYTHON]
 set -u
@@ -153,4 +154,16 @@ if [ "$report_id" != none ]; then
     png=$(ls "$work"/report/*.png 2>/dev/null | wc -l)
     echo "report: $md, $png figures"
 fi
+# proxies: 3 ranks (rank 0 hands out architectures) == one process
+px=$(sbatch --parsable --chdir="$work" --partition=debug --mem=0 --time=5 --ntasks=$ranks \
+    --cpus-per-task=1 --overcommit "$root/slurm/proxies.sbatch" --archs 6 --batch 4 --seed 2 \
+    --proxies snip,nwot,synflow --out-csv "$work/proxies.csv" --quiet) ||
+    fail "submitting slurm/proxies.sbatch failed"
+slurm_wait_jobs 120 "$px" || fail "the proxies job did not finish"
+"$ZCEVO_BIN" proxies --archs 6 --batch 4 --seed 2 --proxies snip,nwot,synflow \
+    --out-csv "$cluster/proxies_single.csv" --quiet --threads 2 >/dev/null || fail "single-process proxies"
+cmp -s "$cluster/proxies_single.csv" "$work/proxies.csv" || fail "the $ranks-rank proxies job's CSV differs from one process"
+grep -q ": $ranks ranks x 1 threads" "$work/logs/zcevo-proxies_$px.out" || fail "proxies job did not run $ranks ranks"
+echo "proxies job ($ranks ranks) == single process: $(($(wc -l <"$work/proxies.csv") - 1)) architectures"
+
 slurm_lib_log "PASS"

@@ -59,7 +59,11 @@ struct pool {
     int failed;
     char err[1024];
     /* local source */
+    const int *todo;
+    int n_todo;
     double *values;
+    zc_proxies_done_fn on_done;
+    void *ctx;
     int next_pos, done, progress;
     double t0, last_print;
 };
@@ -109,26 +113,33 @@ static int local_next(pool *p, int done_pos, const double *done_values) {
     if (done_pos >= 0) {
         memcpy(p->values + (size_t)done_pos * ZC_PX_COUNT, done_values,
                sizeof(double) * ZC_PX_COUNT);
+        if (p->on_done) p->on_done(p->ctx, done_pos, done_values);
         p->done++;
         double now = zc_now();
-        if (p->progress && (now - p->last_print > 2.0 || p->done == p->job->n_rows)) {
+        if (p->progress && (now - p->last_print > 2.0 || p->done == p->n_todo)) {
             p->last_print = now;
-            print_progress(p->done, p->job->n_rows, p->t0, "");
+            print_progress(p->done, p->n_todo, p->t0, "");
         }
     }
-    return p->next_pos < p->job->n_rows ? p->next_pos++ : -1;
+    return p->next_pos < p->n_todo ? p->todo[p->next_pos++] : -1;
 }
 
-int zc_proxies_run_local(const zc_proxies_job *job, int threads, int progress, double *values,
+int zc_proxies_run_local(const zc_proxies_job *job, const int *todo, int n_todo, int threads,
+                         int progress, double *values, zc_proxies_done_fn done, void *ctx,
                          char *err, size_t errlen) {
     pool p;
     memset(&p, 0, sizeof p);
     p.job = job;
     p.next = local_next;
+    p.todo = todo;
+    p.n_todo = n_todo;
     p.values = values;
+    p.on_done = done;
+    p.ctx = ctx;
     p.progress = progress;
     p.t0 = p.last_print = zc_now();
-    pool_run(&p, ZC_MIN(threads, ZC_MAX(1, job->n_rows)));
+    if (n_todo == 0) return 0;
+    pool_run(&p, ZC_MIN(threads, n_todo));
     if (p.failed) snprintf(err, errlen, "%s", p.err);
     return p.failed ? -1 : 0;
 }
@@ -184,7 +195,8 @@ int zc_proxies_run_worker(const zc_proxies_job *job, int threads) {
 
 /* ---- MPI: rank 0 -------------------------------------------------------------- */
 
-int zc_proxies_dispatch(int n_rows, int world_size, int progress, double *values, char *err,
+int zc_proxies_dispatch(int n_rows, const int *todo, int n_todo, int world_size, int progress,
+                        double *values, zc_proxies_done_fn done, void *ctx, char *err,
                         size_t errlen) {
     unsigned char buf[sizeof(zc_msg_px) + sizeof(double) * ZC_PX_COUNT + 1024 + 1];
     int next_pos = 0, received = 0, finished = 0;
@@ -223,22 +235,23 @@ int zc_proxies_dispatch(int n_rows, int world_size, int progress, double *values
                          st.MPI_SOURCE, h.position);
                 return -1;
             }
-            memcpy(values + (size_t)h.position * ZC_PX_COUNT, buf + sizeof h,
-                   sizeof(double) * ZC_PX_COUNT);
+            double *v = values + (size_t)h.position * ZC_PX_COUNT;
+            memcpy(v, buf + sizeof h, sizeof(double) * ZC_PX_COUNT);
+            if (done) done(ctx, h.position, v);
             received++;
             double now = zc_now();
-            if (progress && (now - last > 2.0 || received == n_rows)) {
+            if (progress && (now - last > 2.0 || received == n_todo)) {
                 last = now;
                 char who[48];
                 snprintf(who, sizeof who, " (%d worker ranks)", world_size - 1);
-                print_progress(received, n_rows, t0, who);
+                print_progress(received, n_todo, t0, who);
             }
         }
-        int32_t give = next_pos < n_rows ? next_pos++ : -1;
+        int32_t give = next_pos < n_todo ? todo[next_pos++] : -1;
         MPI_CHECK(MPI_Send(&give, 1, MPI_INT32_T, st.MPI_SOURCE, ZC_TAG_PX_GIVE, MPI_COMM_WORLD));
     }
-    if (received != n_rows) {
-        snprintf(err, errlen, "workers returned %d of %d architectures", received, n_rows);
+    if (received != n_todo) {
+        snprintf(err, errlen, "workers returned %d of %d architectures", received, n_todo);
         return -1;
     }
     return 0;

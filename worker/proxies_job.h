@@ -32,11 +32,17 @@ void zc_proxies_job_zen_inputs(const zc_task *t, float **x1, float **x2);
  * (the network cannot be built, the labels do not fit its outputs). */
 int zc_proxies_arch(const zc_proxies_job *job, int pos, double *out, char *err, size_t errlen);
 
-/* zc_proxies_run_local: compute every position with `threads` threads into
- * values (n_rows x ZC_PX_COUNT, row-major by position), printing a progress
+/* zc_proxies_done_fn: called (serialised, in completion order) with each
+ * finished position and its ZC_PX_COUNT values, e.g. to journal them. */
+typedef void (*zc_proxies_done_fn)(void *ctx, int pos, const double *values);
+
+/* zc_proxies_run_local: compute positions todo[0..n_todo) with `threads`
+ * threads into values (n_rows x ZC_PX_COUNT, row-major by position),
+ * calling done(ctx, ...) (may be NULL) for each and printing a progress
  * line every ~2 s on stderr when progress. Returns 0, or -1 with err (the
  * first failure; the other threads stop taking work). */
-int zc_proxies_run_local(const zc_proxies_job *job, int threads, int progress, double *values,
+int zc_proxies_run_local(const zc_proxies_job *job, const int *todo, int n_todo, int threads,
+                         int progress, double *values, zc_proxies_done_fn done, void *ctx,
                          char *err, size_t errlen);
 
 /* zc_proxies_run_worker: an MPI worker rank (>= 1): `threads` threads ask
@@ -47,11 +53,13 @@ int zc_proxies_run_local(const zc_proxies_job *job, int threads, int progress, d
 int zc_proxies_run_worker(const zc_proxies_job *job, int threads);
 
 /* zc_proxies_dispatch: rank 0 of world_size ranks: hand out positions
- * 0..n_rows-1 to the workers' requests, collect their values into values
- * (n_rows x ZC_PX_COUNT) and wait for every worker to finish. Polls without
+ * todo[0..n_todo) (each < n_rows) to the workers' requests, collect their
+ * values into values (n_rows x ZC_PX_COUNT), calling done(ctx, ...) (may be
+ * NULL) for each, and wait for every worker to finish. Polls without
  * spinning a core. Returns 0, or -1 with err naming the rank whose worker
  * failed, and its message. */
-int zc_proxies_dispatch(int n_rows, int world_size, int progress, double *values, char *err,
+int zc_proxies_dispatch(int n_rows, const int *todo, int n_todo, int world_size, int progress,
+                        double *values, zc_proxies_done_fn done, void *ctx, char *err,
                         size_t errlen);
 
 #endif
