@@ -16,15 +16,19 @@ cd "$WORK" || exit 1
 A="--archs 10 --batch 4 --seed 3 --proxies snip,nwot,synflow,grasp,jacov,zen --threads 2 --quiet"
 "$ZCEVO" proxies $A --out-csv full.csv >full.md || fail "uninterrupted run"
 [ -e full.csv.journal ] && fail "journal left after a complete run"
+# run_and_kill CSV LINES: start a run, kill -9 it once CSV.journal has LINES lines
+run_and_kill() {
+    "$ZCEVO" proxies $A --out-csv "$1" >/dev/null &
+    local pid=$!
+    for _ in $(seq 1 600); do
+        [ "$( { wc -l <"$1.journal"; } 2>/dev/null || echo 0)" -ge "$2" ] && break
+        sleep 0.05
+    done
+    kill -9 $pid
+    wait $pid 2>/dev/null
+}
 # kill -9 once the journal holds a few architectures
-"$ZCEVO" proxies $A --out-csv res.csv >/dev/null &
-pid=$!
-for _ in $(seq 1 600); do
-    [ "$( { wc -l <res.csv.journal; } 2>/dev/null || echo 0)" -ge 4 ] && break
-    sleep 0.05
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+run_and_kill res.csv 4
 [ -e res.csv ] && fail "a killed run left a final CSV"
 lines=$(wc -l <res.csv.journal)
 [ "$lines" -ge 4 ] && [ "$lines" -le 10 ] || fail "journal has $lines lines"
@@ -35,14 +39,7 @@ cmp -s full.csv res.csv || fail "resumed CSV differs from the uninterrupted one"
 cmp -s full.md res.md || fail "resumed table differs"
 [ -e res.csv.journal ] && fail "journal left after the resumed run"
 # another configuration: refused, journal untouched
-"$ZCEVO" proxies $A --out-csv other.csv >/dev/null &
-pid=$!
-for _ in $(seq 1 600); do
-    [ "$( { wc -l <other.csv.journal; } 2>/dev/null || echo 0)" -ge 2 ] && break
-    sleep 0.05
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+run_and_kill other.csv 2
 cp other.csv.journal before.journal
 "$ZCEVO" proxies ${A/--seed 3/--seed 4} --out-csv other.csv 2>other.err >/dev/null
 rc=$?
