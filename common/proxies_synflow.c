@@ -3,8 +3,10 @@
  * absolute values, batch norm removed, one all-ones input. Every tensor is
  * held as float64 mantissas (max |m| = 1) times exp(log_scale), so a deep
  * network whose values reach 1e300 and beyond neither overflows nor loses
- * precision; the result is returned as a logarithm. Direct loops: batch 1
- * networks of the spaces here cost a few MFLOP per layer. */
+ * precision; the result is returned as a logarithm. Ungrouped convolutions
+ * go through im2col and OpenBLAS's DGEMM (wide ResNets spend most of their
+ * synflow time there); grouped ones (depthwise) use direct loops. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +54,63 @@ static void add_into(scaled *dst, const double *src_m, double src_log, int64_t n
     normalise(dst, n);
 }
 
+/* im2col of one ungrouped sample: col[(c*r + i)*s + j][p*q] = x at the tap
+ * (zero outside the image). */
+static void im2col_d(const zc_conv_desc *d, const double *x, double *col) {
+    int pq = d->p * d->q;
+    for (int c = 0; c < d->c; c++)
+        for (int r = 0; r < d->r; r++)
+            for (int s = 0; s < d->s; s++) {
+                double *row = col + ((size_t)(c * d->r + r) * d->s + s) * pq;
+                const double *xc = x + (size_t)c * d->h * d->w;
+                for (int p = 0; p < d->p; p++) {
+                    int ih = p * d->stride_h - d->pad_h + r * d->dil_h;
+                    for (int q = 0; q < d->q; q++) {
+                        int iw = q * d->stride_w - d->pad_w + s * d->dil_w;
+                        row[p * d->q + q] = (ih < 0 || ih >= d->h || iw < 0 || iw >= d->w)
+                                                ? 0
+                                                : xc[ih * d->w + iw];
+                    }
+                }
+            }
+}
+
+/* col2im: dx (zeroed here) = the sum of col's entries over their taps. */
+static void col2im_d(const zc_conv_desc *d, const double *col, double *dx) {
+    int pq = d->p * d->q;
+    memset(dx, 0, sizeof(double) * (size_t)d->c * d->h * d->w);
+    for (int c = 0; c < d->c; c++)
+        for (int r = 0; r < d->r; r++)
+            for (int s = 0; s < d->s; s++) {
+                const double *row = col + ((size_t)(c * d->r + r) * d->s + s) * pq;
+                double *dxc = dx + (size_t)c * d->h * d->w;
+                for (int p = 0; p < d->p; p++) {
+                    int ih = p * d->stride_h - d->pad_h + r * d->dil_h;
+                    if (ih < 0 || ih >= d->h) continue;
+                    for (int q = 0; q < d->q; q++) {
+                        int iw = q * d->stride_w - d->pad_w + s * d->dil_w;
+                        if (iw >= 0 && iw < d->w) dxc[ih * d->w + iw] += row[p * d->q + q];
+                    }
+                }
+            }
+}
+
+static size_t col_numel(const zc_conv_desc *d) {
+    return (size_t)d->c * d->r * d->s * d->p * d->q;
+}
+
 /* Convolution of one sample with |W| (abs_w: k x c/g x r x s), y = W * x. */
 static void conv_fwd(const zc_conv_desc *d, const double *w, const double *x, double *y) {
     int cg = d->c / d->groups, kg = d->k / d->groups;
+    if (d->groups == 1) {
+        int K = d->c * d->r * d->s, pq = d->p * d->q;
+        double *col = zc_malloc(sizeof(double) * col_numel(d));
+        im2col_d(d, x, col);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, pq, K, 1.0, w, K, col, pq,
+                    0.0, y, pq);
+        free(col);
+        return;
+    }
     memset(y, 0, sizeof(double) * (size_t)d->k * d->p * d->q);
     for (int k = 0; k < d->k; k++) {
         int g = k / kg;
@@ -83,6 +139,20 @@ static void conv_fwd(const zc_conv_desc *d, const double *w, const double *x, do
 static void conv_bwd(const zc_conv_desc *d, const double *w, const double *x,
                      const double *dy, double *dx, double *dw) {
     int cg = d->c / d->groups, kg = d->k / d->groups;
+    if (d->groups == 1) {
+        int K = d->c * d->r * d->s, pq = d->p * d->q;
+        double *col = zc_malloc(sizeof(double) * col_numel(d));
+        im2col_d(d, x, col);
+        /* dw = dy col^T (k x K) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, K, pq, 1.0, dy, pq, col, pq,
+                    0.0, dw, K);
+        /* dcol = W^T dy (K x pq), then back to the image */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, pq, d->k, 1.0, w, K, dy, pq,
+                    0.0, col, pq);
+        col2im_d(d, col, dx);
+        free(col);
+        return;
+    }
     memset(dx, 0, sizeof(double) * (size_t)d->c * d->h * d->w);
     for (int k = 0; k < d->k; k++) {
         int g = k / kg;
