@@ -175,7 +175,12 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
             }
         }
         double tau = zc_kendall_tau_b(x, y, m), rho = zc_spearman_rho(x, y, m);
-        printf("| %s | %.4f | %.4f | %d | %d |\n", zc_proxy_name(p), tau, rho, m, n - m);
+        int constant = m > 0;
+        for (int i = 1; i < m; i++) constant &= x[i] == x[0];
+        if (constant) /* every architecture scores the same: no ranking at all */
+            printf("| %s | constant | constant | %d | %d |\n", zc_proxy_name(p), m, n - m);
+        else
+            printf("| %s | %.4f | %.4f | %d | %d |\n", zc_proxy_name(p), tau, rho, m, n - m);
         if (csv)
             fprintf(csv, "%s,%s,%s,%.6f,%.6f,%d,%d\n", t->space, t->dataset, zc_proxy_name(p),
                     tau, rho, m, n - m);

@@ -61,13 +61,14 @@ def write_atomic(path, text):
 def task_meta(csv_path):
     """space, dataset, batch, image_source, accuracy column of a proxies CSV,
     from its HDF5 twin (empty strings when there is none)."""
-    meta = {"space": "", "dataset": "", "batch": "", "image_source": "", "column": ""}
+    meta = {"space": "", "dataset": "", "batch": "", "init": "", "image_source": "",
+            "column": ""}
     h5 = os.path.splitext(csv_path)[0] + ".h5"
     if h5py is None or not os.path.exists(h5):
         return meta
     try:
         with h5py.File(h5, "r") as f:
-            for k in ("space", "dataset", "batch", "image_source"):
+            for k in ("space", "dataset", "batch", "init", "image_source"):
                 v = f.attrs.get(k, "")
                 meta[k] = v.decode() if isinstance(v, bytes) else str(v)
             if "accuracy" in f:
@@ -85,8 +86,12 @@ def read_published(path):
              to_float(r.get("spearman_rho")), r.get("source", "")) for r in read_csv(path)]
 
 
-def fmt(v):
-    return "—" if not math.isfinite(v) else f"{v:.3f}"
+def fmt(v, n=0, digits=3):
+    """a correlation for a table: '—' when missing, 'constant' when NaN over
+    3 or more finite values (every architecture scored the same)."""
+    if math.isfinite(v):
+        return f"{v:.{digits}f}"
+    return "constant" if n >= 3 else "—"
 
 
 def read_csv(path):
@@ -120,10 +125,12 @@ def task_name(path):
 
 
 def correlations(rows, proxy):
+    """tau, rho, n finite, n invalid; tau and rho are NaN when fewer than 3
+    values are finite or all are equal (a constant proxy ranks nothing)."""
     x = np.array([to_float(r[proxy]) for r in rows])
     y = np.array([to_float(r["accuracy"]) for r in rows])
     ok = np.isfinite(x) & np.isfinite(y)
-    if ok.sum() < 3:
+    if ok.sum() < 3 or np.all(x[ok] == x[ok][0]):
         return float("nan"), float("nan"), int(ok.sum()), int(len(rows) - ok.sum())
     return (float(kendalltau(x[ok], y[ok]).correlation),
             float(spearmanr(x[ok], y[ok]).correlation), int(ok.sum()),
@@ -226,14 +233,14 @@ def summary_table(table, proxies, tasks, metas):
     for p in proxies:
         cells = []
         for t in tasks:
-            tau, rho = table.get((t, p), (float("nan"), float("nan")))[:2]
-            cells.append(f"{fmt(tau)} / {fmt(rho)}")
+            tau, rho, n = table.get((t, p), (float("nan"), float("nan"), 0))[:3]
+            cells.append(f"{fmt(tau, n)} / {fmt(rho, n)}")
         md.append(f"| {p} | " + " | ".join(cells) + " |")
     n = [str(max((table[(t, p)][2] + table[(t, p)][3] for p in proxies if (t, p) in table),
                  default=0)) for t in tasks]
     md.append("| architectures | " + " | ".join(n) + " |")
-    b = [metas[t]["batch"] or "?" for t in tasks]
-    md.append("| batch | " + " | ".join(b) + " |")
+    for key in ("batch", "init"):
+        md.append(f"| {key} | " + " | ".join(metas[t][key] or "?" for t in tasks) + " |")
     return md + [""]
 
 
@@ -293,7 +300,8 @@ def main(argv=None):
         about = f"{len(rows)} architectures from `{f}`"
         if meta["space"]:
             about += (f"; space {meta['space']}, dataset {meta['dataset']}, batch "
-                      f"{meta['batch']}, accuracy column {meta['column']}; images: "
+                      f"{meta['batch']}, init {meta['init']}, accuracy column "
+                      f"{meta['column']}; images: "
                       f"{meta['image_source']}")
         md += [f"## {t}", "", about + ".", "",
                "| proxy | Kendall tau | Spearman rho | n | invalid |", "|---|---:|---:|---:|---:|"]
@@ -302,7 +310,7 @@ def main(argv=None):
                 all_proxies.append(p)
             tau, rho, n, bad = correlations(rows, p)
             table[(t, p)] = (tau, rho, n, bad)
-            md.append(f"| {p} | {tau:.4f} | {rho:.4f} | {n} | {bad} |")
+            md.append(f"| {p} | {fmt(tau, n, 4)} | {fmt(rho, n, 4)} | {n} | {bad} |")
             corr_lines.append(f"{t},{meta['space']},{meta['dataset']},{meta['batch']},{p},"
                               f"{tau:.6f},{rho:.6f},{n},{bad}")
         md.append("")
