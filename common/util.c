@@ -134,6 +134,15 @@ int zc_file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+void zc_fput_csv_field(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 int zc_fsync_rename(const char *tmp_path, const char *final_path) {
     int fd = open(tmp_path, O_RDONLY);
     if (fd < 0) return -1;

@@ -71,6 +71,11 @@ char *zc_path_join(const char *a, const char *b);
 /* zc_file_exists: 1 if path names an existing regular file. */
 int zc_file_exists(const char *path);
 
+/* zc_fput_csv_field: write s to f as one CSV field: in double quotes, each
+ * inner double quote doubled (RFC 4180), so JSON architecture strings and
+ * program texts with commas or quotes stay one field. */
+void zc_fput_csv_field(FILE *f, const char *s);
+
 /* zc_fsync_rename: fsync the file at tmp_path, rename it to final_path and
  * fsync the containing folder, so that final_path is either the old file or
  * the complete new one. Returns 0, or -1 with errno set. */

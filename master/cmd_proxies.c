@@ -67,9 +67,9 @@ static void write_csv(const char *path, const zc_task *t, const int *rows, int n
         if (mask & (1u << p)) fprintf(f, ",%s", zc_proxy_name(p));
     fprintf(f, "\n");
     for (int i = 0; i < n; i++) {
-        fprintf(f, "%ld,\"%s\",%.10g", (long)t->table.arch_index[rows[i]],
-                t->table.arch_str[rows[i]],
-                zc_bench_table_value(&t->table, rows[i], t->acc_col));
+        fprintf(f, "%ld,", (long)t->table.arch_index[rows[i]]);
+        zc_fput_csv_field(f, t->table.arch_str[rows[i]]);
+        fprintf(f, ",%.10g", zc_bench_table_value(&t->table, rows[i], t->acc_col));
         for (int p = 0; p < ZC_PX_COUNT; p++)
             if (mask & (1u << p)) fprintf(f, ",%.17g", values[(size_t)i * ZC_PX_COUNT + p]);
         fprintf(f, "\n");

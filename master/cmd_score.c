@@ -173,12 +173,16 @@ static void write_csv(const char *path, score_table *tables, int n_tables,
     FILE *f = fopen(tmp, "w");
     if (!f) zc_die("cannot write '%s'", tmp);
     fprintf(f, "source,arch_index,arch_str,accuracy");
-    for (int p = 0; p < n_progs; p++) fprintf(f, ",\"%s\"", texts[p]);
+    for (int p = 0; p < n_progs; p++) {
+        fputc(',', f);
+        zc_fput_csv_field(f, texts[p]);
+    }
     fprintf(f, "\n");
     for (int s = 0; s < n_tables; s++)
         for (int i = 0; i < tables[s].n; i++) {
-            fprintf(f, "%s,%d,\"%s\",%.6f", tables[s].name, tables[s].arch_index[i],
-                    tables[s].arch_str[i] ? tables[s].arch_str[i] : "", tables[s].acc[i]);
+            fprintf(f, "%s,%d,", tables[s].name, tables[s].arch_index[i]);
+            zc_fput_csv_field(f, tables[s].arch_str[i]);
+            fprintf(f, ",%.6f", tables[s].acc[i]);
             for (int p = 0; p < n_progs; p++) fprintf(f, ",%.9g", tables[s].scores[p][i]);
             fprintf(f, "\n");
         }

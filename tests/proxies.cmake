@@ -42,3 +42,12 @@ if(TARGET zcevo)
                    ${ZCEVO_DATA_DIR} ${PROXIES_TEST_DIR})
   set_tests_properties(proxies_resume PROPERTIES TIMEOUT 300)
 endif()
+
+# NDS architecture strings are JSON (quotes, commas): the proxies CSV must
+# keep each one a single RFC 4180 field that parses back to the record.
+if(TARGET zcevo)
+  add_test(NAME proxies_csv_quoting
+           COMMAND sh -c "'$<TARGET_FILE:zcevo>' proxies --data '${ZCEVO_DATA_DIR}' --space nds_darts_in --archs 3 --batch 2 --image-size 32 --proxies params,flops --quiet --out-csv '${PROXIES_TEST_DIR}/nds_quoting.csv' >/dev/null && ${ZCEVO_PYTHON} -c \"import csv, json, sys; r = list(csv.DictReader(open(sys.argv[1]))); assert len(r) == 3 and all(json.loads(x['arch_str'])['genotype'] and float(x['params']) > 0 for x in r), r; print('3 JSON architecture strings parse back')\" '${PROXIES_TEST_DIR}/nds_quoting.csv'")
+  set_tests_properties(proxies_csv_quoting PROPERTIES TIMEOUT 120
+                       PASS_REGULAR_EXPRESSION "3 JSON architecture strings parse back")
+endif()
