@@ -95,6 +95,12 @@ resume)
         done
         kill -9 -- -$pid 2>/dev/null
         wait $pid 2>/dev/null
+        # under load a rank can outlive mpirun for a moment: make sure no
+        # process of the killed job still writes the run folder
+        for i in $(seq 1 250); do
+            pkill -9 -f -- "--run-dir $dir\$" 2>/dev/null || break
+            sleep 0.02
+        done
         sleep 0.3
         [ -f "$dir/result.txt" ] && echo "  attempt $attempt: the run finished before the kill"
         echo "  attempt $attempt: killed after generation $n (target $kill_at)"
