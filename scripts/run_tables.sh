@@ -23,7 +23,8 @@ extra=${ZCEVO_EXTRA:-}
 
 # name | arguments (batch 16 as the EZNAS reproduction; NDS ImageNet spaces
 # at 64x64: at 32x32 their last cells are 1x1; the lr-wd / fix-w-d sweeps
-# at batch 8 to fit the time of 2 cores)
+# and the wide Channel-Bench-Macro ResNets (4x the cost of the others) at
+# batch 8 to fit the time of 2 cores)
 TASKS=$(cat <<'LIST'
 nb201_c10|--space nb201 --dataset cifar10 --archs 1000 --batch 16
 nats_sss_c10|--space nats_sss --dataset cifar10 --archs 1000 --batch 16
@@ -38,7 +39,7 @@ nds_pnas_in|--space nds_pnas_in --archs all --batch 16 --image-size 64
 nds_resnext-a_in|--space nds_resnext-a_in --archs all --batch 16 --image-size 64
 nds_resnext-b_in|--space nds_resnext-b_in --archs all --batch 16 --image-size 64
 channel_mobilenet|--space channel_mobilenet --dataset cifar10 --archs 1000 --batch 16
-channel_resnet|--space channel_resnet --dataset cifar10 --archs 1000 --batch 16
+channel_resnet|--space channel_resnet --dataset cifar10 --archs 1000 --batch 8
 nds_darts_lr-wd_in|--space nds_darts_lr-wd_in --archs all --batch 8 --image-size 64
 nds_darts_fix-w-d_in|--space nds_darts_fix-w-d_in --archs all --batch 8 --image-size 64
 nds_resnet_lr-wd_in|--space nds_resnet_lr-wd_in --archs all --batch 8 --image-size 64
