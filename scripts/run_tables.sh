@@ -44,7 +44,6 @@ nds_darts_lr-wd_in|--space nds_darts_lr-wd_in --archs all --batch 8 --image-size
 nds_darts_fix-w-d_in|--space nds_darts_fix-w-d_in --archs all --batch 8 --image-size 64
 nds_resnet_lr-wd_in|--space nds_resnet_lr-wd_in --archs all --batch 8 --image-size 64
 nds_vanilla_lr-wd_in|--space nds_vanilla_lr-wd_in --archs all --batch 8 --image-size 64
-nb201_c10_torchinit|--space nb201 --dataset cifar10 --archs 1000 --batch 16 --init torch
 LIST
 )
 wanted=" $* "
