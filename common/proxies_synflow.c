@@ -95,8 +95,11 @@ static void col2im_d(const zc_conv_desc *d, const double *col, double *dx) {
             }
 }
 
-static size_t col_numel(const zc_conv_desc *d) {
-    return (size_t)d->c * d->r * d->s * d->p * d->q;
+/* unfold: the im2col matrix of one ungrouped sample (malloc'd, free it). */
+static double *unfold(const zc_conv_desc *d, const double *x) {
+    double *col = zc_malloc(sizeof(double) * (size_t)d->c * d->r * d->s * d->p * d->q);
+    im2col_d(d, x, col);
+    return col;
 }
 
 /* Convolution of one sample with |W| (abs_w: k x c/g x r x s), y = W * x. */
@@ -104,8 +107,7 @@ static void conv_fwd(const zc_conv_desc *d, const double *w, const double *x, do
     int cg = d->c / d->groups, kg = d->k / d->groups;
     if (d->groups == 1) {
         int K = d->c * d->r * d->s, pq = d->p * d->q;
-        double *col = zc_malloc(sizeof(double) * col_numel(d));
-        im2col_d(d, x, col);
+        double *col = unfold(d, x);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, pq, K, 1.0, w, K, col, pq,
                     0.0, y, pq);
         free(col);
@@ -141,8 +143,7 @@ static void conv_bwd(const zc_conv_desc *d, const double *w, const double *x,
     int cg = d->c / d->groups, kg = d->k / d->groups;
     if (d->groups == 1) {
         int K = d->c * d->r * d->s, pq = d->p * d->q;
-        double *col = zc_malloc(sizeof(double) * col_numel(d));
-        im2col_d(d, x, col);
+        double *col = unfold(d, x);
         /* dw = dy col^T (k x K) */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, K, pq, 1.0, dy, pq, col, pq,
                     0.0, dw, K);

@@ -15,9 +15,7 @@ usage: scripts/bench_proxies.py [--zcevo build/zcevo] [--data DIR] [--cells 8]
                                 [--batch 16] [--threads 2]
 """
 import argparse
-import csv
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, HERE)
 from torch_proxies_ref import reference  # noqa: E402  (the test's PyTorch proxies)
-from bench_stats import cifar_batch  # noqa: E402
+from bench_stats import cifar_batch, sample_cells  # noqa: E402
 
 PROXIES = ("grad_norm,snip,grasp,fisher,synflow,plain,l2_norm,jacov,nwot,epe_nas,zen,params,"
            "flops,tcet_snip,tcet_synflow")
@@ -44,10 +42,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    with open(os.path.join(args.data, "nb201", "nb201.csv")) as f:
-        rows = list(csv.DictReader(f))
-    random.seed(0)
-    cells = random.sample(rows, args.cells)
+    cells = sample_cells(args.data, args.cells)
     torch.set_num_threads(args.threads)
     print(f"# NAS-Bench-201 hand-crafted proxies ({PROXIES.count(',') + 1} values), "
           f"{args.cells} random cells, batch {args.batch}, {args.threads} threads, torch "

@@ -80,6 +80,14 @@ def torch_statistics(net, blocks, inputs):
     return store
 
 
+def sample_cells(data_dir, n):
+    """n NAS-Bench-201 rows (arch_index, arch_str, ...), a fixed random sample."""
+    with open(os.path.join(data_dir, "nb201", "nb201.csv")) as f:
+        rows = list(csv.DictReader(f))
+    random.seed(0)
+    return random.sample(rows, n)
+
+
 def cifar_batch(data_dir, batch, seed):
     raw = np.fromfile(os.path.join(data_dir, "cifar10", "train.bin"), dtype=np.uint8)
     raw = raw.reshape(-1, 3073)
@@ -100,10 +108,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
-    with open(os.path.join(args.data, "nb201", "nb201.csv")) as f:
-        rows = list(csv.DictReader(f))
-    random.seed(0)
-    cells = random.sample(rows, args.cells)
+    cells = sample_cells(args.data, args.cells)
     torch.set_num_threads(args.threads)
     print(f"# NAS-Bench-201 statistics (22 terminals), {args.cells} random cells, "
           f"{args.threads} threads, CPU: {os.uname().machine}, torch {torch.__version__}")
