@@ -134,6 +134,20 @@ int zc_file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+void zc_sleep_ns(long ns) {
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+void zc_print_progress(const char *label, int done, int n, double t0, const char *suffix) {
+    double el = zc_now() - t0, rate = done / (el > 0 ? el : 1e-9);
+    char eta[32], elapsed[32];
+    zc_format_duration((n - done) / (rate > 0 ? rate : 1e-9), eta);
+    zc_format_duration(el, elapsed);
+    fprintf(stderr, "%s: %d/%d architectures, %.2f arch/s, elapsed %s, ETA %s%s\n", label, done,
+            n, rate, elapsed, done >= n ? "0s" : eta, suffix ? suffix : "");
+}
+
 void zc_fput_csv_field(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {

@@ -71,6 +71,15 @@ char *zc_path_join(const char *a, const char *b);
 /* zc_file_exists: 1 if path names an existing regular file. */
 int zc_file_exists(const char *path);
 
+/* zc_sleep_ns: sleep ns nanoseconds (< 1 s); polling loops use it so as not
+ * to spin a core. */
+void zc_sleep_ns(long ns);
+
+/* zc_print_progress: one progress line on stderr, "<label>: <done>/<n>
+ * architectures, <rate> arch/s, elapsed <t>, ETA <t><suffix>" (rate since
+ * t0, a zc_now() time; ETA 0s once done >= n). */
+void zc_print_progress(const char *label, int done, int n, double t0, const char *suffix);
+
 /* zc_fput_csv_field: write s to f as one CSV field: in double quotes, each
  * inner double quote doubled (RFC 4180), so JSON architecture strings and
  * program texts with commas or quotes stay one field. */

@@ -260,8 +260,8 @@ int zc_cmd_proxies(int argc, char **argv) {
     zc_proxies_job_zen_inputs(&task, &z1, &z2);
     job.zen_x1 = z1;
     job.zen_x2 = z2;
+    /* every position is filled: from the journal or by zc_proxies_arch */
     double *values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
-    for (size_t i = 0; i < (size_t)n_rows * ZC_PX_COUNT; i++) values[i] = NAN;
     int rc = 0;
     if (mpi_rank != 0) {
         zc_mpi_restore_stderr();

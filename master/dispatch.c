@@ -53,11 +53,6 @@ static double cpu_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void nap(long ns) {
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
-}
-
 int zc_dispatch_plan(const zc_evolve_meta *meta, double worker_memory, int n_workers,
                      zc_shard *shards, int *n_shards, int *shard_bin, char *err,
                      size_t errlen) {
@@ -172,7 +167,7 @@ static int dispatch_start(void *ctx, zc_evolve_meta *meta, char *err, size_t err
         int len;
         if (!recv_any(d, ZC_TAG_READY, &st, &len)) {
             if (d->stop && *d->stop) return 1;
-            nap(1000000);
+            zc_sleep_ns(1000000);
             continue;
         }
         zc_msg_ready r;
@@ -331,7 +326,7 @@ static int dispatch_score(void *ctx, const zc_program *progs, int n, double *con
                 break;
             }
         if (rc) break;
-        nap(wait_ns);
+        zc_sleep_ns(wait_ns);
         if (wait_ns < 1000000) wait_ns += wait_ns / 2;
     }
     if (rc == 0) {
@@ -447,7 +442,7 @@ static int dispatch_check(void *ctx, const zc_program *progs, int n, unsigned ch
                     rc = -1;
                 }
             if (rc) break;
-            nap(wait_ns);
+            zc_sleep_ns(wait_ns);
             if (wait_ns < 1000000) wait_ns += wait_ns / 2;
         }
     }
@@ -513,7 +508,7 @@ static int stop_workers(dispatch *d, double timeout) {
             continue;
         }
         if (zc_now() - t0 > timeout) return -1;
-        nap(200000);
+        zc_sleep_ns(200000);
     }
     return 0;
 }
@@ -591,7 +586,7 @@ int zc_dispatch_records(int world_size, int expected, int progress,
         MPI_Status st;
         int len;
         if (!recv_any(&d, ZC_TAG_RECORD, &st, &len)) {
-            nap(200000);
+            zc_sleep_ns(200000);
             continue;
         }
         zc_msg_record h;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/mpi_protocol.h"
 #include "common/mpi_util.h"
@@ -102,13 +101,6 @@ static void pool_run(pool *p, int threads) {
     pthread_mutex_destroy(&p->lock);
 }
 
-static void print_progress(int done, int n, double t0, const char *who) {
-    double rate = done / (zc_now() - t0 > 0 ? zc_now() - t0 : 1e-9);
-    char eta[32];
-    fprintf(stderr, "proxies: %d/%d architectures, %.2f arch/s, ETA %s%s\n", done, n, rate,
-            zc_format_duration((n - done) / (rate > 0 ? rate : 1e-9), eta), who);
-}
-
 static int local_next(pool *p, int done_pos, const double *done_values) {
     if (done_pos >= 0) {
         memcpy(p->values + (size_t)done_pos * ZC_PX_COUNT, done_values,
@@ -118,7 +110,7 @@ static int local_next(pool *p, int done_pos, const double *done_values) {
         double now = zc_now();
         if (p->progress && (now - p->last_print > 2.0 || p->done == p->n_todo)) {
             p->last_print = now;
-            print_progress(p->done, p->n_todo, p->t0, "");
+            zc_print_progress("proxies", p->done, p->n_todo, p->t0, "");
         }
     }
     return p->next_pos < p->n_todo ? p->todo[p->next_pos++] : -1;
@@ -146,11 +138,6 @@ int zc_proxies_run_local(const zc_proxies_job *job, const int *todo, int n_todo,
 
 /* ---- MPI: worker threads ask rank 0 ---------------------------------------- */
 
-static void nap(long ns) {
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
-}
-
 /* send_ask: one ZC_TAG_PX_ASK message (header, then values or text). */
 static void send_ask(int position, int status, const void *payload, size_t bytes) {
     unsigned char buf[sizeof(zc_msg_px) + sizeof(double) * ZC_PX_COUNT + 1024];
@@ -168,7 +155,7 @@ static int recv_give(void) {
     for (;;) {
         MPI_CHECK(MPI_Iprobe(0, ZC_TAG_PX_GIVE, MPI_COMM_WORLD, &flag, &st));
         if (flag) break;
-        nap(100000);
+        zc_sleep_ns(100000);
     }
     int32_t pos;
     MPI_CHECK(MPI_Recv(&pos, 1, MPI_INT32_T, 0, ZC_TAG_PX_GIVE, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
@@ -206,7 +193,7 @@ int zc_proxies_dispatch(int n_rows, const int *todo, int n_todo, int world_size,
         MPI_Status st;
         MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, ZC_TAG_PX_ASK, MPI_COMM_WORLD, &flag, &st));
         if (!flag) {
-            nap(1000000);
+            zc_sleep_ns(1000000);
             continue;
         }
         MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, &len));
@@ -244,7 +231,7 @@ int zc_proxies_dispatch(int n_rows, const int *todo, int n_todo, int world_size,
                 last = now;
                 char who[48];
                 snprintf(who, sizeof who, " (%d worker ranks)", world_size - 1);
-                print_progress(received, n_todo, t0, who);
+                zc_print_progress("proxies", received, n_todo, t0, who);
             }
         }
         int32_t give = next_pos < n_todo ? todo[next_pos++] : -1;

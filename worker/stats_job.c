@@ -34,13 +34,8 @@ static void print_progress(shared_state *s, int final) {
     double now = zc_now();
     if (!final && now - s->last_print < 2.0) return;
     s->last_print = now;
-    double el = now - s->t0, rate = s->done / (el > 0 ? el : 1e-9);
-    char eta[32], elapsed[32];
-    zc_format_duration((s->job->n_rows - s->done) / (rate > 0 ? rate : 1e-9), eta);
-    zc_format_duration(el, elapsed);
-    fprintf(stderr, "%s: %d/%d architectures, %.2f arch/s, elapsed %s, ETA %s\n",
-            s->job->label ? s->job->label : "stats", s->done, s->job->n_rows, rate, elapsed,
-            final ? "0s" : eta);
+    zc_print_progress(s->job->label ? s->job->label : "stats", s->done, s->job->n_rows, s->t0,
+                      "");
 }
 
 /* compute_record: the three passes of net into rec on the job's device.

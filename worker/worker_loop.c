@@ -16,11 +16,6 @@
 
 static void ignore_signal(int sig) { (void)sig; }
 
-static void nap(long ns) {
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
-}
-
 int zc_worker_poll(int *len) {
     long wait_ns = 20000;
     for (;;) {
@@ -31,7 +26,7 @@ int zc_worker_poll(int *len) {
             MPI_CHECK(MPI_Get_count(&st, MPI_BYTE, len));
             return st.MPI_TAG;
         }
-        nap(wait_ns);
+        zc_sleep_ns(wait_ns);
         if (wait_ns < 2000000) wait_ns += wait_ns / 4;
     }
 }
@@ -45,7 +40,7 @@ static void send_wait(const void *buf, size_t len, int tag) {
         int done = 0;
         MPI_CHECK(MPI_Test(&r, &done, MPI_STATUS_IGNORE));
         if (done) return;
-        nap(wait_ns);
+        zc_sleep_ns(wait_ns);
         if (wait_ns < 2000000) wait_ns += wait_ns / 4;
     }
 }
