@@ -1,7 +1,8 @@
 #!/bin/bash
 # gpu_check.sh: the one command a GPU session runs to verify zcevo's CUDA
 # backend: configure and build with CUDA (sm_90), run the GPU tests
-# (ctest -L gpu: agreement with the CPU reference, backend checks), then the
+# (ctest -L gpu: agreement with the CPU reference, backend checks, every
+# design space against the PyTorch reference), then the
 # benchmarks side by side with PyTorch on the same GPU, and print a table.
 #
 # usage: scripts/gpu_check.sh [BUILD_DIR] [OUT_DIR]

@@ -9,9 +9,12 @@ Macro model.py, facebookresearch/pycls anynet.py), so that the parameters
 stored by `zcevo stats --store-params` load by state_dict name. Helpers
 (parameter loading, attributes, relative error, terminal names) come from
 tests/torch_stats_ref.py. The reference runs in float64 on the file's float32
-parameters and inputs; a ReLU input within rtol x rms of zero has a
-rounding-ambiguous sign, and there the sign the file's inpact has is used
-(RCB ReLUs only: other ReLUs are not in the file). Tensors that are zero in
+parameters and inputs. Choices that rounding decides follow the file: a
+ReLU input within max(rtol x rms, FLIP_SIGMAS x rms(file - reference)) of
+zero takes the sign the file's inpact has (RCB ReLUs only: other ReLUs are
+not in the file), and in NDS cells a max-pool window whose largest input is
+that close to the file's choice takes the file's choice (where the file's
+value of the pooled state can be rebuilt from its acts). Tensors that are zero in
 exact arithmetic (see CANCELLED below) are checked to be float32 rounding
 noise instead of by relative error.
 
@@ -21,7 +24,18 @@ inpact = ReLU input, preact = ReLU output (where that tensor also feeds a
 residual sum, its gradient is the total one), act = BN output, wt = weight
 of the (first) conv.
 
-Usage: torch_spaces_ref.py FILE.h5 [--rtol 1e-4]
+Deep nets (DARTS_fix-w-d, depth 22) are not accurate to 1e-4 in float32 at
+all: PyTorch's own float32 pass is off the float64 one by more. There
+--float32-factor F lets a tensor whose error is >= rtol pass when it is at
+most F x the error of PyTorch's float32 pass (same parameters, inputs and
+ReLU signs).
+
+--teacher-forced checks every block one step at a time: the block starts
+from the file's inpact and act_grad, and the network reads the file's act of
+every block downstream (forced_pass). Rounding then no longer accumulates
+with depth, and every terminal must be within rtol.
+
+Usage: torch_spaces_ref.py FILE.h5 [--rtol 1e-4] [--float32-factor F] [--teacher-forced]
 Prints one line per architecture and "N passed, M failed" (tensors).
 """
 import json
@@ -71,6 +85,8 @@ class Recording(nn.Module):
         self.hints = None
         self.ambiguity = 0.0
         self.records = {}
+        self.forced = False  # teacher forcing (forced_pass)
+        self.forced_dtype = torch.float64
 
     def add_block(self, name, first, last=None):
         b = Block(name, first, last)
@@ -84,12 +100,18 @@ class Recording(nn.Module):
         names = [names] if isinstance(names, str) else list(names)
         if not names:
             return F.relu(inpact)
+        if self.forced:
+            return self.forced_relu(names, inpact)
         mask = inpact > 0
-        hint = self.hints.get(names[0]) if self.hints else None
-        if hint is not None:
-            tau = self.ambiguity * inpact.detach().pow(2).mean().sqrt()
-            ambiguous = (inpact.detach().abs() <= tau) & (inpact.detach() != 0)
-            mask = torch.where(ambiguous, torch.from_numpy(hint > 0), mask)
+        if self.file_tensor(names[0], "inpact") is not None:
+            # Ambiguous: within rtol x rms of zero, or within FLIP_SIGMAS x
+            # the rms difference between the file's inpact and this one (deep
+            # nets: element errors of a few 1e-4 x rms flip signs; the inpact
+            # tensor itself is still checked against rtol).
+            x = inpact.detach()
+            hint_t = self.file_as(names[0], "inpact", x.dtype)
+            ambiguous = (x.abs() <= self.rounding_window(x, hint_t)) & (x != 0)
+            mask = torch.where(ambiguous, hint_t > 0, mask)
         mask = mask.to(inpact.dtype)
         preact = inpact * mask
         preact.retain_grad()
@@ -97,9 +119,71 @@ class Recording(nn.Module):
             self.records[name] = {"inpact": inpact, "preact": preact, "mask": mask}
         return preact
 
+    def file_tensor(self, name, kind):
+        """The checked file's `kind` tensor of block `name` in this pass
+        (float64 ndarray), or None."""
+        return self.hints.get(name, {}).get(kind) if self.hints else None
+
+    def rounding_window(self, x, file_x):
+        """Distance below which a comparison on x (a ReLU sign, a max-pool
+        choice) is decided by rounding: max(ambiguity x rms(x), FLIP_SIGMAS x
+        rms(x - file_x))."""
+        err_rms = (x - file_x).pow(2).mean().sqrt()
+        return torch.maximum(self.ambiguity * x.pow(2).mean().sqrt(), FLIP_SIGMAS * err_rms)
+
+    def file_as(self, name, kind, dtype):
+        """file_tensor as a torch tensor of dtype, or None."""
+        a = self.file_tensor(name, kind)
+        return None if a is None else torch.from_numpy(a).to(dtype)
+
+    def file_act(self, name, like):
+        """The file's act of block `name` as a tensor like `like`, or None."""
+        return self.file_as(name, "act", like.dtype)
+
+    def max_pool(self, x, k, stride, file_x):
+        """max_pool2d(x, k, stride, k // 2). file_x: the file's value of x
+        (None: unknown); windows where the file picks another element within
+        the rounding window of the largest take the file's choice (the
+        ReLU-sign rule for pooling). Returns (output, file's output)."""
+        y, idx = F.max_pool2d(x, k, stride, k // 2, return_indices=True)
+        if file_x is None:
+            return y, None
+        y_file, idx_file = F.max_pool2d(file_x, k, stride, k // 2, return_indices=True)
+        flat = x.flatten(2)
+        at_file = flat.gather(2, idx_file.flatten(2)).view_as(y)
+        tau = self.rounding_window(x.detach(), file_x)
+        take = (idx_file != idx) & (y.detach() - at_file.detach() <= tau)
+        chosen = torch.where(take, idx_file, idx)
+        return flat.gather(2, chosen.flatten(2)).view_as(y), y_file
+
     def tap(self, name, act):
+        """Record block `name`'s output; returns what the rest of the network
+        reads (teacher-forced: the file's act, as a leaf)."""
         act.retain_grad()
         self.records[name]["act"] = act
+        if not self.forced:
+            return act
+        leaf = self.forced_tensor(name, "act").requires_grad_(True)
+        self.records[name]["leaf"] = leaf
+        return leaf
+
+    # ---- teacher forcing (see forced_pass) -----------------------------------
+    def forced_tensor(self, name, kind):
+        t = self.file_as(name, kind, self.forced_dtype)
+        if t is None:
+            raise RuntimeError(f"teacher forcing: the file has no {kind} of block {name}")
+        return t
+
+    def forced_relu(self, names, wired):
+        """Teacher-forced RCB ReLU: `wired` (the block input the network
+        computes from the file's upstream acts) is recorded for comparison;
+        the block itself starts from the file's inpact."""
+        inpact = self.forced_tensor(names[0], "inpact")
+        mask = (inpact > 0).to(inpact.dtype)
+        preact = (inpact * mask).requires_grad_(True)
+        for name in names:
+            self.records[name] = {"inpact": wired, "preact": preact, "mask": mask}
+        return preact
 
 
 def module_path(net, module):
@@ -168,18 +252,16 @@ class MacroNet(Recording):
             if isinstance(m, Downsample):
                 x = m.downsample[1](m.downsample[0](x))
                 if i == 0:
-                    self.tap(first, x)
+                    x = self.tap(first, x)
             elif isinstance(m, MBBlock):
                 c = m.conv
                 a = c[1](c[0](x))
                 if i == 0:
-                    self.tap(first, a)
+                    a = self.tap(first, a)
                 r1 = self.rcb_relu(f"features.{i}.conv.3", a)
-                b = c[4](c[3](r1))
-                self.tap(f"features.{i}.conv.3", b)
+                b = self.tap(f"features.{i}.conv.3", c[4](c[3](r1)))
                 r2 = self.rcb_relu(f"features.{i}.conv.6", b)
-                y = c[7](c[6](r2))
-                self.tap(f"features.{i}.conv.6", y)
+                y = self.tap(f"features.{i}.conv.6", c[7](c[6](r2)))
                 x = y + x if m.shortcut else y
         x = self.out(x)
         return self.classifier(x.view(x.size(0), -1))
@@ -232,11 +314,9 @@ class ChannelResNet(Recording):
         for i in range(1, 6):
             blk = getattr(self, f"block{i}")
             x = self.rcb_relu(f"block{i}.0", s)
-            a = blk[1](blk[0](x))
-            self.tap(f"block{i}.0", a)
+            a = self.tap(f"block{i}.0", blk[1](blk[0](x)))
             r = self.rcb_relu(f"block{i}.3", a)
-            y = blk[4](blk[3](r))
-            self.tap(f"block{i}.3", y)
+            y = self.tap(f"block{i}.3", blk[4](blk[3](r)))
             s = y if i == 3 else x + y
         x = F.adaptive_avg_pool2d(F.relu(s), 1)
         return self.classifier(x.view(x.size(0), -1))
@@ -316,9 +396,7 @@ class AnyNet(Recording):
     def cbt(self, name, mod_conv, mod_bn, x):
         """conv + BN; taps the block `name` when it is one."""
         y = mod_bn(mod_conv(x))
-        if name in self._blocks:
-            self.tap(name, y)
-        return y
+        return self.tap(name, y) if name in self._blocks else y
 
     def forward(self, x):
         st = self.stem
@@ -496,36 +574,44 @@ class NetworkImageNet(Recording):
         r = self.rcb_relu(name, x)
         y = F.pad(r, (0, 1, 0, 1))[:, :, 1:, 1:]
         out = m.bn(torch.cat([m.conv_1(r), m.conv_2(y)], dim=1))
-        self.tap(name, out)
-        return out
+        return self.tap(name, out)
 
     def seq_rcb(self, name, relu_in, convs, bn):
         x = self.rcb_relu(name, relu_in)
         for c in convs:
             x = c(x)
         x = bn(x)
-        self.tap(name, x)
-        return x
+        return self.tap(name, x)
 
-    def apply_op(self, q, op, x):
+    def apply_op(self, q, op, x, file_x):
+        """Cell operation `op` (blocks named q...) on x. file_x: the file's
+        value of x or None (max-pool choices follow it). Returns (output,
+        the file's value of the output or None)."""
         if isinstance(op, Pool):
             if op.kind == "zero":
-                return x[:, :, ::op.stride, ::op.stride].mul(0.0)
+                zero = x[:, :, ::op.stride, ::op.stride].mul(0.0)
+                return zero, torch.zeros_like(zero.detach())
             if op.kind == "id":
-                return x
+                return x, file_x
             if op.kind == "avg":
-                return F.avg_pool2d(x, 3, op.stride, 1, count_include_pad=False)
-            return F.max_pool2d(x, op.k, op.stride, op.k // 2)
+                def avg(t):
+                    return F.avg_pool2d(t, 3, op.stride, 1, count_include_pad=False)
+                return avg(x), None if file_x is None else avg(file_x)
+            return self.max_pool(x, op.k, op.stride, file_x)
         if isinstance(op, FactorizedReduce):
-            return self.fr(f"{q}.conv_1", op, x)
-        if isinstance(op, nn.Sequential):
+            name = f"{q}.conv_1"
+            y = self.fr(name, op, x)
+        elif isinstance(op, nn.Sequential):
+            name = f"{q}.1"
             convs = [op[1], op[2]] if len(op) == 4 else [op[1]]
-            return self.seq_rcb(f"{q}.1", x, convs, op[len(op) - 1])
-        o = op.op
-        x = self.seq_rcb(f"{q}.op.1", x, [o[1], o[2]], o[3])
-        if len(o) == 8:
-            x = self.seq_rcb(f"{q}.op.5", x, [o[5], o[6]], o[7])
-        return x
+            y = self.seq_rcb(name, x, convs, op[len(op) - 1])
+        else:
+            o, name = op.op, f"{q}.op.1"
+            y = self.seq_rcb(name, x, [o[1], o[2]], o[3])
+            if len(o) == 8:
+                name = f"{q}.op.5"
+                y = self.seq_rcb(name, y, [o[5], o[6]], o[7])
+        return y, self.file_act(name, y)
 
     def forward(self, x):
         a = self.stem0[1](self.stem0[0](x))
@@ -534,19 +620,27 @@ class NetworkImageNet(Recording):
         for i, cell in enumerate(self.cells):
             p = f"cells.{i}"
             if isinstance(cell.preprocess0, FactorizedReduce):
-                h0 = self.fr(f"{p}.preprocess0.conv_1", cell.preprocess0, s0)
+                src0 = f"{p}.preprocess0.conv_1"
+                h0 = self.fr(src0, cell.preprocess0, s0)
             else:
-                m = cell.preprocess0.op
-                h0 = self.seq_rcb(f"{p}.preprocess0.op.1", s0, [m[1]], m[2])
-            m = cell.preprocess1.op
-            h1 = self.seq_rcb(f"{p}.preprocess1.op.1", s1, [m[1]], m[2])
+                m, src0 = cell.preprocess0.op, f"{p}.preprocess0.op.1"
+                h0 = self.seq_rcb(src0, s0, [m[1]], m[2])
+            m, src1 = cell.preprocess1.op, f"{p}.preprocess1.op.1"
+            h1 = self.seq_rcb(src1, s1, [m[1]], m[2])
+            # states and the file's values of them (None: not known)
             states = [h0, h1]
+            file_states = [self.file_act(src0, h0), self.file_act(src1, h1)]
             for k in range(len(cell._ops) // 2):
-                outs = []
+                outs, file_outs = [], []
                 for j in (2 * k, 2 * k + 1):
-                    outs.append(self.apply_op(f"{p}._ops.{j}", cell._ops[j],
-                                              states[cell.indices[j]]))
+                    i = cell.indices[j]
+                    y, y_file = self.apply_op(f"{p}._ops.{j}", cell._ops[j], states[i],
+                                              file_states[i])
+                    outs.append(y)
+                    file_outs.append(y_file)
                 states.append(outs[0] + outs[1])
+                file_states.append(None if any(f is None for f in file_outs)
+                                   else file_outs[0] + file_outs[1])
             s0, s1 = s1, torch.cat([states[c] for c in cell.concat], dim=1)
         x = F.adaptive_avg_pool2d(s1, 1)
         return self.classifier.classifier(x.view(x.size(0), -1))
@@ -587,6 +681,10 @@ def build_network(space, arch_str, num_classes):
 # NOISE_FACTOR x the float32 reference's.
 CANCELLED = 1e-3
 NOISE_FACTOR = 100.0
+# ReLU inputs within FLIP_SIGMAS x the rms of (file - reference) of zero take
+# the file's sign, max-pool windows the file's choice (Recording.rcb_relu,
+# Recording.max_pool).
+FLIP_SIGMAS = 10.0
 
 
 def run_pass(net, x, hints, ambiguity):
@@ -607,31 +705,121 @@ def run_pass(net, x, hints, ambiguity):
         ag = r["act"].grad if r["act"].grad is not None else zeros(r["act"])
         w = b.op[1].weight
         wg = w.grad if w.grad is not None else zeros(w)
-        out[b.block_name] = {k: v.detach().numpy().astype(np.float64).copy() for k, v in {
-            "inpact": r["inpact"], "preact": r["preact"], "act": r["act"],
-            "inpact_grad": pg * r["mask"], "preact_grad": pg, "act_grad": ag,
-            "wt_grad": wg}.items()}
+        out[b.block_name] = terminal_arrays(r, pg, ag, wg)
     net.records, net.hints = {}, None
     return out
 
 
-def inpact_hints(layers):
-    """{pass: {block: the file's inpact}} (perturb = data + stored difference)."""
+def terminal_arrays(r, preact_grad, act_grad, wt_grad):
+    """The 7 per-pass kinds of one block (record r of rcb_relu/tap and its
+    gradients) as float64 ndarrays."""
+    return {k: v.detach().numpy().astype(np.float64).copy() for k, v in {
+        "inpact": r["inpact"], "preact": r["preact"], "act": r["act"],
+        "inpact_grad": preact_grad * r["mask"], "preact_grad": preact_grad,
+        "act_grad": act_grad, "wt_grad": wt_grad}.items()}
+
+
+def forced_pass(net, x, hints, dtype):
+    """Teacher-forced pass of any of the networks here: every RCB block starts from
+    the file's inpact (its act and internal gradients are computed from it and
+    from the file's act_grad), the network reads the file's act of every block
+    downstream (so a block's inpact is the wiring applied to the file's
+    upstream acts), and a block's act_grad is the wiring's backward of its
+    consumers' file inpact_grads and of the sum of logits. Each terminal is
+    then one float32 step away from the file's own inputs, whatever the
+    depth. Returns what run_pass returns."""
+    net.train()
+    net.zero_grad(set_to_none=True)
+    net.records, net.hints, net.ambiguity = {}, hints, 0.0
+    net.forced, net.forced_dtype = True, dtype
+    try:
+        logits = net(x)
+    finally:
+        net.forced = False
+    names = [b.block_name for b in net.block_list]
+    rec = [net.records[n] for n in names]
+    weights = [b.op[1].weight for b in net.block_list]
+    # Blocks that share a ReLU (AnyNet: projection and first conv) share one
+    # preact leaf and one wired input: each ReLU enters once.
+    preacts = list({id(r["preact"]): r["preact"] for r in rec}.values())
+    slot = {id(t): i for i, t in enumerate(preacts)}
+    # block internals: from the file's act_grad back to preact and the weight
+    grads = torch.autograd.grad([r["act"] for r in rec], preacts + weights,
+                                grad_outputs=[net.forced_tensor(n, "act_grad") for n in names],
+                                allow_unused=True)
+    pre_conv, wt_g = grads[:len(preacts)], grads[len(preacts):]
+    # wiring: consumers' file inpact_grads and the seed back to the file acts,
+    # and to preacts that also feed a residual sum
+    outs, seeds, seen = [logits], [torch.ones_like(logits)], set()
+    for n, r in zip(names, rec):  # one seed per ReLU (two cell ops may read one state)
+        if r["inpact"].requires_grad and id(r["preact"]) not in seen:
+            seen.add(id(r["preact"]))
+            outs.append(r["inpact"])
+            seeds.append(net.forced_tensor(n, "inpact_grad"))
+    wired = torch.autograd.grad(outs, [r["leaf"] for r in rec] + preacts, grad_outputs=seeds,
+                                allow_unused=True)
+    act_g, pre_wired = wired[:len(rec)], wired[len(rec):]
+    out = {}
+    for i, (n, r) in enumerate(zip(names, rec)):
+        z = torch.zeros_like
+        k = slot[id(r["preact"])]
+        parts = [g for g in (pre_conv[k], pre_wired[k]) if g is not None]
+        pg = sum(parts) if parts else z(r["preact"])
+        out[n] = terminal_arrays(r, pg, act_g[i] if act_g[i] is not None else z(r["act"]),
+                                 wt_g[i] if wt_g[i] is not None else z(weights[i]))
+    net.records, net.hints = {}, None
+    return out
+
+
+def file_hints(layers, kinds=("inpact", "act")):
+    """{pass: {block: {kind: ndarray}}}: the file's tensors that settle
+    rounding-ambiguous decisions, or feed teacher forcing (perturb = data +
+    stored difference)."""
     hints = {p: {} for p in base.PASSES}
     for key in layers:
         lg = layers[key]
         name = base.attr_str(lg, "name")
-        if "inpact_data" in lg:
-            hints["data"][name] = np.asarray(lg["inpact_data"][()], dtype=np.float64)
-            if "inpact_perturb" in lg:
-                hints["perturb"][name] = hints["data"][name] + lg["inpact_perturb"][()]
-        if "inpact_noise" in lg:
-            hints["noise"][name] = np.asarray(lg["inpact_noise"][()], dtype=np.float64)
+        for kind in kinds:
+            if f"{kind}_data" in lg:
+                data = np.asarray(lg[f"{kind}_data"][()], dtype=np.float64)
+                hints["data"].setdefault(name, {})[kind] = data
+                if f"{kind}_perturb" in lg:
+                    hints["perturb"].setdefault(name, {})[kind] = data + lg[f"{kind}_perturb"][()]
+            if f"{kind}_noise" in lg:
+                hints["noise"].setdefault(name, {})[kind] = np.asarray(
+                    lg[f"{kind}_noise"][()], dtype=np.float64)
     return hints
 
 
-def check_arch(g, space, num_classes, inputs, rtol, tally):
-    """Compare one /archs/X group; returns the number of failed tensors."""
+# A gradient whose deviation from its per-channel mean is below CONSTANT_GRAD
+# x its norm is constant per channel but for float32 rounding.
+CONSTANT_GRAD = 1e-5
+
+
+def behind_constant_grad(ref, name, kind, pss):
+    """Teacher forcing: whether terminal kind/pss of block `name` is the BN
+    backward of an act_grad that is constant per channel up to rounding (so
+    zero in exact arithmetic: end-to-end these are the CANCELLED tensors),
+    for every pass it depends on (perturb: data and perturb)."""
+    if kind not in ("preact_grad", "inpact_grad", "wt_grad", "act_grad"):
+        return False
+    passes = ("data", "perturb") if pss == "perturb" else (pss,)
+    for p in passes:
+        g = ref[p][name]["act_grad"]
+        dev = g - g.mean(axis=(0, 2, 3), keepdims=True)
+        if not np.linalg.norm(dev) <= CONSTANT_GRAD * np.linalg.norm(g):
+            return False
+    if kind == "act_grad":  # only the perturb - data difference of equal constants
+        return pss == "perturb"
+    return True
+
+
+def check_arch(g, space, num_classes, inputs, rtol, tally, f32_factor=None, forced=False):
+    """Compare one /archs/X group; returns the number of failed tensors.
+    With f32_factor, a tensor whose error is >= rtol still passes when it is
+    at most f32_factor x the error of PyTorch's own float32 pass (same
+    parameters, inputs and ReLU signs) against the float64 reference.
+    forced: teacher-forced passes (forced_pass) instead of end-to-end ones."""
     arch_str = base.attr_str(g, "arch_str")
     where = f"arch {g.name.split('/')[-1]}"
     net, blocks = build_network(space, arch_str, num_classes)
@@ -641,16 +829,21 @@ def check_arch(g, space, num_classes, inputs, rtol, tally):
         for p in problems:
             print("FAIL", p)
         return 1
-    hints = inpact_hints(g["layers"])
-    ref32 = {p: run_pass(net, torch.from_numpy(inputs[p]), hints.get(p), rtol)
-             for p in base.PASSES}
+    hints = file_hints(g["layers"], ("inpact", "act", "act_grad", "inpact_grad") if forced
+                       else ("inpact", "act"))
+
+    def reference(dtype):  # every pass, net already in dtype
+        x = {p: torch.from_numpy(inputs[p]).to(dtype) for p in base.PASSES}
+        if forced:
+            return {p: forced_pass(net, x[p], hints[p], dtype) for p in base.PASSES}
+        return {p: run_pass(net, x[p], hints[p], rtol) for p in base.PASSES}
+    ref32 = reference(torch.float32)
     net.double()
-    ref = {p: run_pass(net, torch.from_numpy(inputs[p].astype(np.float64)), hints.get(p), rtol)
-           for p in base.PASSES}
+    ref = reference(torch.float64)
     keys = sorted(g["layers"].keys(), key=int)
     names = [base.attr_str(g["layers"][k], "name") for k in keys]
     want = [b.block_name for b in blocks]
-    failed, worst = 0, (0.0, "")
+    failed, worst, worst32 = 0, (0.0, ""), 0.0  # worst32: PyTorch float32's own
     if names != want:
         print(f"FAIL {where}: block list differs: file {names[:8]}..., reference {want[:8]}...")
         failed += 1
@@ -681,16 +874,24 @@ def check_arch(g, space, num_classes, inputs, rtol, tally):
             n64, n32 = float(np.linalg.norm(b_ref)), float(np.linalg.norm(b32))
             if a.shape != b_ref.shape:
                 err, ok = float("inf"), False
-            elif n32 > 0 and n64 <= CANCELLED * n32:
-                # Exact cancellation (see module doc): the float32 reference
-                # is rounding noise; the file must be noise of that size too.
+            elif (n32 > 0 and n64 <= CANCELLED * n32) or (
+                    forced and behind_constant_grad(ref, name, kind, pss)):
+                # Exact cancellation (see module doc; teacher forced: the BN
+                # backward of a gradient constant per channel but for
+                # rounding): the float32 reference is rounding noise; the
+                # file must be noise of that size too.
                 tally[2] += 1
-                err = float(np.linalg.norm(a)) / n32
+                err = float(np.linalg.norm(a)) / max(n32, 1e-300)
                 ok = err <= NOISE_FACTOR
                 err = 0.0 if ok else err
             else:
                 err, zero = base.rel_error(a, b_ref)
                 ok = err <= 1e-6 if zero else err < rtol
+                err32 = 0.0 if zero else base.rel_error(b32, b_ref)[0]
+                worst32 = max(worst32, err32)
+                if not ok and not zero and f32_factor is not None:
+                    ok = err <= f32_factor * err32
+                    tally[3] += ok
             tally[0 if ok else 1] += 1
             if not ok:
                 failed += 1
@@ -699,13 +900,13 @@ def check_arch(g, space, num_classes, inputs, rtol, tally):
             if err > worst[0]:
                 worst = (err, f"{name} {t}")
     print(f"{where} {arch_str[:80]}: {len(names)} blocks, max rel err {worst[0]:.3g} "
-          f"({worst[1]}): {'OK' if not failed else 'FAILED'}")
+          f"({worst[1]}; PyTorch float32 {worst32:.3g}): {'OK' if not failed else 'FAILED'}")
     return failed
 
 
-def check_file(path, rtol):
-    torch.set_num_threads(2)
-    tally = [0, 0, 0]
+def check_file(path, rtol, f32_factor=None, forced=False):
+    torch.set_num_threads(1)  # ctest runs two checks at once on two cores
+    tally = [0, 0, 0, 0]
     structural = 0
     with h5py.File(path, "r") as f:
         space = base.attr_str(f, "space")
@@ -717,26 +918,34 @@ def check_file(path, rtol):
               f"float64 reference")
         for key in sorted(f["archs"].keys()):
             before = tally[1]
-            failed = check_arch(f["archs"][key], space, num_classes, inputs, rtol, tally)
+            failed = check_arch(f["archs"][key], space, num_classes, inputs, rtol, tally,
+                                f32_factor, forced)
             structural += failed - (tally[1] - before)
     if tally[2]:
         print(f"{tally[2]} tensors are exactly zero in exact arithmetic (cancelled; "
               f"checked as float32 rounding noise)")
+    if f32_factor is not None:
+        print(f"{tally[3]} tensors passed with an error >= {rtol:g} but at most {f32_factor:g} x "
+              f"that of PyTorch float32 (ill-conditioned in float32)")
     print(f"{tally[0]} passed, {tally[1]} failed")
     return 1 if tally[1] or structural or tally[0] == 0 else 0
 
 
 def main():
     args = sys.argv[1:]
-    rtol = 1e-4
-    if "--rtol" in args:
-        i = args.index("--rtol")
-        rtol = float(args[i + 1])
-        del args[i:i + 2]
+    forced = "--teacher-forced" in args
+    if forced:
+        args.remove("--teacher-forced")
+    opts = {"--rtol": 1e-4, "--float32-factor": None}
+    for flag in opts:
+        if flag in args:
+            i = args.index(flag)
+            opts[flag] = float(args[i + 1])
+            del args[i:i + 2]
     if len(args) != 1:
         print(__doc__)
         return 2
-    return check_file(args[0], rtol)
+    return check_file(args[0], opts["--rtol"], opts["--float32-factor"], forced)
 
 
 if __name__ == "__main__":

@@ -420,7 +420,7 @@ def file_inpact_hints(layers_group):
 
 
 def check_file(path, rtol, dtype, align_masks):
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # ctest runs two checks at once on two cores
     torch.manual_seed(0)
     n_pass = n_fail = 0
     structural_failure = False
@@ -583,7 +583,7 @@ def hook_terminals(net, blocks, x):
 
 
 def write_fixture(path, space, corrupt):
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # ctest runs two checks at once on two cores
     gen = torch.Generator().manual_seed(1234)
     batch, hw, classes = 2, 16, 10
     data = torch.randn(batch, 3, hw, hw, generator=gen)
