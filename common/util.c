@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +91,22 @@ char *zc_format_bytes(double bytes, char *buf) {
     }
     snprintf(buf, 32, u ? "%.2f %s" : "%.0f %s", bytes, unit[u]);
     return buf;
+}
+
+double zc_resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0.0;
+    long size = 0, resident = 0;
+    int got = fscanf(f, "%ld %ld", &size, &resident);
+    fclose(f);
+    if (got != 2) return 0.0;
+    return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+double zc_peak_resident_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)ru.ru_maxrss * 1024.0; /* kilobytes on Linux */
 }
 
 char *zc_format_duration(double s, char *buf) {

@@ -56,6 +56,14 @@ double zc_now(void);
  * Returns buf. */
 char *zc_format_bytes(double bytes, char *buf);
 
+/* zc_resident_bytes: this process's resident memory now (Linux
+ * /proc/self/statm); 0 where it cannot be read. */
+double zc_resident_bytes(void);
+
+/* zc_peak_resident_bytes: the largest resident memory of this process so far
+ * (getrusage ru_maxrss); 0 where unknown. */
+double zc_peak_resident_bytes(void);
+
 /* zc_format_duration: "1h02m", "3m05s", "12.3s" into buf (>= 32). */
 char *zc_format_duration(double seconds, char *buf);
 

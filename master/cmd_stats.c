@@ -48,7 +48,11 @@ static void stats_help(void) {
         "  --device D          cpu | cuda | auto (default auto: the GPU of this rank's local\n"
         "                      rank when this build has CUDA and a GPU is present)\n"
         "  --discard           compute but write nothing (benchmarking)\n"
-        "  --quiet             no progress lines\n");
+        "  --quiet             no progress lines\n\n"
+        "Before computing, it prints the size the file will have and the peak memory of\n"
+        "the process (with several threads, the largest architectures at once); both\n"
+        "shrink with --terminals and --batch, the peak memory also with --threads. At\n"
+        "the end it prints the peak memory reached.\n");
 }
 
 /* Collects --arch values. */
@@ -116,6 +120,12 @@ static int write_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
 static int put_received(void *ctx, zc_arch_stats *rec, char *err, size_t errlen) {
     writer_sink *w = ctx;
     return w->writer ? zc_stats_writer_put_arch(w->writer, rec, NULL, 0, err, errlen) : 0;
+}
+
+/* qsort order: largest first */
+static int compare_descending(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a < b) - (a > b);
 }
 
 static int discard_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
@@ -234,6 +244,8 @@ int zc_cmd_stats(int argc, char **argv) {
     /* skip complete architectures; estimate the size of the rest exactly */
     int todo = 0, skipped = 0;
     double bytes = 0, peak = 0;
+    /* per architecture: host bytes one worker holds while computing it */
+    double *held = zc_calloc((size_t)(n_rows > 0 ? n_rows : 1), sizeof(double));
     for (int i = 0; i < n_rows; i++) {
         if (writer && zc_stats_writer_is_complete(writer, task.table.arch_index[rows[i]])) {
             skipped++;
@@ -248,14 +260,30 @@ int zc_cmd_stats(int argc, char **argv) {
             if (writer) zc_stats_writer_abandon(writer);
             zc_die("%s", err);
         }
-        bytes += (double)zc_stats_bytes_for_net(net, mask);
-        if (store_params) bytes += 4.0 * (double)zc_net_param_count(net);
+        double record = (double)zc_stats_bytes_for_net(net, mask);
+        if (store_params) record += 4.0 * (double)zc_net_param_count(net);
+        bytes += record;
         double m = (double)zc_net_memory_bytes(net);
         if (m > peak) peak = m;
+        held[todo] = record + (cuda_device >= 0 ? 0.0 : m);
         zc_net_free(net);
         rows[todo++] = rows[i];
     }
-    char b1[32], b2[32], b3[320];
+    /* a new file also holds the three input batches (floats) and the labels */
+    if (writer && skipped == 0)
+        bytes += 3.0 * 4.0 * task.batch * 3.0 * task.image_hw * task.image_hw + 4.0 * task.batch;
+    /* Peak host memory of this process: what it holds now (tables, images)
+     * plus what the busiest moment adds: each worker holds one network's
+     * working memory (on the GPU with CUDA) and one architecture's
+     * statistics until they are written; at worst the largest ones at once. */
+    const int workers = cuda_device >= 0 ? 1 : threads;
+    qsort(held, (size_t)todo, sizeof(double), compare_descending);
+    double concurrent = 0.0;
+    for (int i = 0; i < todo && i < workers; i++) concurrent += held[i];
+    free(held);
+    const double resident_now = zc_resident_bytes();
+    const double peak_estimate = resident_now + concurrent;
+    char b1[32], b2[32], b3[320], b4[32];
     if (!quiet) {
         fprintf(stderr,
                 "stats: %s/%s, batch %d, seed %llu, %d architectures to compute (%d already "
@@ -265,9 +293,15 @@ int zc_cmd_stats(int argc, char **argv) {
         fprintf(stderr,
                 "stats: expected cache size %s of tensors in '%s'; working memory about %s "
                 "per thread, %d threads, device %s\n",
-                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2),
-                cuda_device >= 0 ? 1 : threads,
+                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2), workers,
                 zc_device_name(cuda_device, b3, sizeof b3));
+        if (mpi_size <= 1)
+            fprintf(stderr,
+                    "stats: peak memory about %s (%s now + %s for the networks and "
+                    "statistics of %d architectures at once); lower with --terminals, "
+                    "--batch or --threads\n",
+                    zc_format_bytes(peak_estimate, b1), zc_format_bytes(resident_now, b2),
+                    zc_format_bytes(concurrent, b4), workers < todo ? workers : todo);
     }
 
     writer_sink sink = {writer, store_params};
@@ -296,6 +330,9 @@ int zc_cmd_stats(int argc, char **argv) {
         fprintf(stderr, "stats: %s %d architectures%s%s in %.2f s (%.2f arch/s)\n",
                 discard ? "computed" : "wrote", todo, discard ? "" : " to ",
                 discard ? "" : out, seconds, todo / (seconds > 0 ? seconds : 1e-9));
+    if (!quiet && mpi_size <= 1)
+        fprintf(stderr, "stats: peak memory %s (estimated %s)\n",
+                zc_format_bytes(zc_peak_resident_bytes(), b1), zc_format_bytes(peak_estimate, b2));
     zc_task_free(&task);
     list_free(&arch_list);
     free(rows);
