@@ -94,6 +94,8 @@ static void evolve_help(void) {
         "Exit codes: 0 done, 1 error, 2 usage, 3 stopped by SIGTERM/SIGUSR1/SIGINT after\n"
         "writing a checkpoint (run the same command to resume), 4 a worker was lost\n"
         "(checkpoint written).\n"
+        "Environment: ZCEVO_TEST_GENERATION_PAUSE_MS=N (tests only) pauses N ms after\n"
+        "each generation, so that a signal test is not outrun by a fast machine.\n"
         "MPI: under mpirun/srun rank 0 is the master, the other ranks evaluate (see\n"
         "docs/mpi.md); results are identical to a single-process run.\n");
 }
@@ -523,6 +525,28 @@ static int fitness_validate(void *vctx, const zc_program *progs, int n, unsigned
     return 0;
 }
 
+/* generation_pause_ms: ZCEVO_TEST_GENERATION_PAUSE_MS, a pause after each
+ * generation for tests that must signal a search mid-run however fast the
+ * machine is (the results do not depend on it). 0 when unset; a value that
+ * is not an integer in 0..10000 is a one-line error naming it. */
+static long generation_pause_ms(void) {
+    const char *v = getenv("ZCEVO_TEST_GENERATION_PAUSE_MS");
+    if (!v || !*v) return 0;
+    char *end;
+    errno = 0;
+    long ms = strtol(v, &end, 10);
+    if (errno || *end || ms < 0 || ms > 10000)
+        zc_die("ZCEVO_TEST_GENERATION_PAUSE_MS='%s': expected milliseconds in 0..10000", v);
+    return ms;
+}
+
+/* pause_unless_stopped: sleep ms milliseconds in 50 ms steps, returning early
+ * once *stop is set. */
+static void pause_unless_stopped(long ms, volatile sig_atomic_t *stop) {
+    for (long left = ms; left > 0 && !(stop && *stop); left -= 50)
+        zc_sleep_ns(1000000L * (left < 50 ? left : 50));
+}
+
 static int mkdir_p(const char *path) {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", path);
@@ -678,6 +702,7 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                   volatile sig_atomic_t *stop) {
     char err[1024];
     double t_start = zc_now();
+    long pause_ms = generation_pause_ms();
     if (mkdir_p(o->run_dir) != 0) zc_die("cannot create run folder '%s'", o->run_dir);
     char *config = zc_evolve_config_text(o);
     char *result_path = zc_path_join(o->run_dir, "result.txt");
@@ -807,6 +832,9 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                 (unsigned long long)o->seed);
 
     /* generations */
+    if (pause_ms && !o->quiet)
+        fprintf(stderr, "evolve: pausing %ld ms after each generation "
+                "(ZCEVO_TEST_GENERATION_PAUSE_MS, for tests)\n", pause_ms);
     int exit_code = ZC_EXIT_OK;
     double t_evo = zc_now(), evals_total = 0;
     uint64_t nodes_elements = 0;
@@ -861,6 +889,7 @@ int zc_evolve_run(const zc_evolve_opts *o, const zc_evolve_dist *dist,
                     zc_format_duration(done_g ? el / done_g * left : -1, e2));
         }
         int last = st.generation >= o->gp.generations;
+        if (!last) pause_unless_stopped(pause_ms, stop);
         if (st.generation % o->checkpoint_every == 0 || last || (stop && *stop))
             if (zc_checkpoint_write(o->run_dir, &st, config, log.buf, o->keep_checkpoints, err,
                                     sizeof err) != 0)

@@ -113,14 +113,17 @@ resume)
 signal)
     # SIGUSR1 to mpirun (forwarded to every rank) and SIGTERM to every rank
     # (what scancel / srun do): checkpoint, exit 3; the same command then
-    # resumes and ends with the uninterrupted result
+    # resumes and ends with the uninterrupted result. The signalled runs pause
+    # 200 ms after each generation (ZCEVO_TEST_GENERATION_PAUSE_MS) so that a
+    # fast machine cannot finish them before the signal lands; the pause
+    # changes no result (the reference runs without it)
     LONG="$TINY --generations 8"
     rm -rf "$WORK"/signal_*
     mpi -np 3 "$ZCEVO" evolve $LONG --run-dir "$WORK/signal_ref" >/dev/null || fail "reference"
     for how in usr1 term; do
         dir=$WORK/signal_$how
-        mpirun -q --allow-run-as-root --oversubscribe -np 3 "$ZCEVO" evolve $LONG \
-            --run-dir "$dir" >/dev/null 2>"$dir.err" &
+        ZCEVO_TEST_GENERATION_PAUSE_MS=200 mpirun -q --allow-run-as-root --oversubscribe \
+            -np 3 "$ZCEVO" evolve $LONG --run-dir "$dir" >/dev/null 2>"$dir.err" &
         pid=$!
         for i in $(seq 1 500); do
             grep -qs '^2,' "$dir/log.csv" && break
@@ -243,7 +246,15 @@ refuse)
     rc=$?
     [ $rc -eq 2 ] || { cat "$dir.err5"; fail "usage error: exit $rc"; }
     [ "$(grep -c 'zcevo: error' "$dir.err5")" -eq 1 ] || { cat "$dir.err5"; fail "one line"; }
-    echo "refuse: other configuration, foreign and corrupt checkpoints, missing file, usage"
+    # a malformed test pause: one line naming the value, exit 1
+    ZCEVO_TEST_GENERATION_PAUSE_MS=20x "$ZCEVO" evolve $TINY --run-dir "$dir"_pause \
+        >/dev/null 2>"$dir.err6"
+    rc=$?
+    [ $rc -eq 1 ] || { cat "$dir.err6"; fail "malformed pause: exit $rc"; }
+    [ "$(wc -l <"$dir.err6")" -eq 1 ] && grep -q "ZCEVO_TEST_GENERATION_PAUSE_MS='20x'" "$dir.err6" ||
+        { cat "$dir.err6"; fail "malformed pause: expected one line naming the value"; }
+    echo "refuse: other configuration, foreign and corrupt checkpoints, missing file, usage," \
+        "malformed pause"
     ;;
 *) fail "unknown mode $MODE" ;;
 esac
