@@ -11,8 +11,11 @@ stored by `zcevo stats --store-params` load by state_dict name. Helpers
 tests/torch_stats_ref.py. The reference runs in float64 on the file's float32
 parameters and inputs. Choices that rounding decides follow the file: a
 ReLU input within max(rtol x rms, FLIP_SIGMAS x rms(file - reference)) of
-zero takes the sign the file's inpact has (RCB ReLUs only: other ReLUs are
-not in the file), and in NDS cells a max-pool window whose largest input is
+zero takes the sign the file's inpact has; a ReLU whose input is not in the
+file (a network's last ReLU: plain_relu) has the signs of its inputs within
+FLIP_SIGMAS x float32's rounding of zero (a few at most) settled by which
+sign brings the pass's terminals closer to the file's (settle_plain_relus);
+and in NDS cells a max-pool window whose largest input is
 that close to the file's choice takes the file's choice (where the file's
 value of the pooled state can be rebuilt from its acts). Tensors that are zero in
 exact arithmetic (see CANCELLED below) are checked to be float32 rounding
@@ -36,7 +39,11 @@ every block downstream (forced_pass). Rounding then no longer accumulates
 with depth, and every terminal must be within rtol.
 
 Usage: torch_spaces_ref.py FILE.h5 [--rtol 1e-4] [--float32-factor F] [--teacher-forced]
+                           [--corrupt TERMINAL]
 Prints one line per architecture and "N passed, M failed" (tensors).
+--corrupt TERMINAL checks a copy of FILE.h5 whose TERMINAL of each
+architecture's last block is off by 1e-3 in one element (corrupt_copy): the
+check that the reference, settled choices included, catches an error.
 """
 import json
 import os
@@ -87,6 +94,8 @@ class Recording(nn.Module):
         self.records = {}
         self.forced = False  # teacher forcing (forced_pass)
         self.forced_dtype = torch.float64
+        self.plain_inputs = {}  # tag -> input of each plain_relu in this pass
+        self.plain_signs = {}  # tag -> (flat indices, signs): settle_plain_relus
 
     def add_block(self, name, first, last=None):
         b = Block(name, first, last)
@@ -118,6 +127,20 @@ class Recording(nn.Module):
         for name in names:
             self.records[name] = {"inpact": inpact, "preact": preact, "mask": mask}
         return preact
+
+    def plain_relu(self, tag, x):
+        """A ReLU the file holds no tensor of (a network's last ReLU, a stem
+        ReLU before a max pool): records its input in self.plain_inputs;
+        the signs self.plain_signs[tag] lists (settle_plain_relus) override
+        x > 0."""
+        self.plain_inputs[tag] = x.detach()
+        mask = x > 0
+        if tag in self.plain_signs:
+            idx, positive = self.plain_signs[tag]
+            mask = mask.flatten().clone()
+            mask[idx] = positive
+            mask = mask.view_as(x)
+        return x * mask.to(x.dtype)
 
     def file_tensor(self, name, kind):
         """The checked file's `kind` tensor of block `name` in this pass
@@ -232,7 +255,7 @@ class MacroNet(Recording):
             elif isinstance(m, MBBlock):
                 last_c = m.conv[6].out_channels
         self.out = nn.Sequential(nn.Conv2d(last_c, out_c, 1, bias=False), nn.BatchNorm2d(out_c),
-                                 nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+                                 nn.ReLU(), nn.AdaptiveAvgPool2d(1))  # out.2: plain_relu
         self.classifier = nn.Linear(out_c, num_classes)
         for i, m in enumerate(self.features):
             if isinstance(m, Downsample):
@@ -263,7 +286,7 @@ class MacroNet(Recording):
                 r2 = self.rcb_relu(f"features.{i}.conv.6", b)
                 y = self.tap(f"features.{i}.conv.6", c[7](c[6](r2)))
                 x = y + x if m.shortcut else y
-        x = self.out(x)
+        x = self.out[3](self.plain_relu("out", self.out[1](self.out[0](x))))
         return self.classifier(x.view(x.size(0), -1))
 
 
@@ -318,7 +341,7 @@ class ChannelResNet(Recording):
             r = self.rcb_relu(f"block{i}.3", a)
             y = self.tap(f"block{i}.3", blk[4](blk[3](r)))
             s = y if i == 3 else x + y
-        x = F.adaptive_avg_pool2d(F.relu(s), 1)
+        x = F.adaptive_avg_pool2d(self.plain_relu("head", s), 1)
         return self.classifier(x.view(x.size(0), -1))
 
 
@@ -401,7 +424,7 @@ class AnyNet(Recording):
     def forward(self, x):
         st = self.stem
         if not self.deep_stem:
-            x = F.max_pool2d(F.relu(st.bn(st.conv(x))), 3, 2, 1)
+            x = F.max_pool2d(self.plain_relu("stem", st.bn(st.conv(x))), 3, 2, 1)
         else:
             x = self.rcb_relu(["stem.b"], st.a_bn(st.a(x)))
             x = self.rcb_relu(["stem.c"], self.cbt("stem.b", st.b, st.b_bn, x))
@@ -433,7 +456,7 @@ class AnyNet(Recording):
                     y = self.rcb_relu([f"{p}.f.{n}"], y)
                     y = self.cbt(f"{p}.f.{n}", getattr(f, n), getattr(f, n + "_bn"), y)
                 x = sc + y
-        x = F.adaptive_avg_pool2d(F.relu(x), 1)
+        x = F.adaptive_avg_pool2d(self.plain_relu("head", x), 1)
         return self.head.fc(x.view(x.size(0), -1))
 
 
@@ -791,6 +814,81 @@ def file_hints(layers, kinds=("inpact", "act")):
     return hints
 
 
+# At most this many plain-ReLU signs per pass are settled by the file.
+MAX_PLAIN_FLIPS = 8
+
+
+def file_pass_terminals(layers, pss):
+    """{block: {kind: float64 ndarray}}: the file's tensors of pass pss
+    (perturb: the stored perturb - data differences)."""
+    out = {}
+    for key in layers:
+        lg = layers[key]
+        name = base.attr_str(lg, "name")
+        for kind in base.TENSOR_KINDS:
+            if f"{kind}_{pss}" in lg:
+                out.setdefault(name, {})[kind] = np.asarray(lg[f"{kind}_{pss}"][()], np.float64)
+    return out
+
+
+def mismatch(out, target, base_out=None):
+    """Sum over the tensors of target of |out - target|^2 / |target|^2 (out
+    minus base_out when given: the perturb differences)."""
+    total = 0.0
+    for name, kinds in target.items():
+        for kind, t in kinds.items():
+            o = out[name][kind] - (base_out[name][kind] if base_out is not None else 0)
+            nt = float(np.sum(t * t))
+            if nt > 0 and o.shape == t.shape:
+                total += float(np.sum((o - t) ** 2)) / nt
+    return total
+
+
+def settle_plain_relus(layers, run_one, x32, x64):
+    """Signs of plain ReLUs (Recording.plain_relu: inputs the file does not
+    hold) that rounding decides, chosen to match the file, as the RCB ReLUs'
+    signs follow the file's inpact. A candidate is an element whose float64
+    input is within FLIP_SIGMAS x rms(float32 - float64 input) of zero (the
+    MAX_PLAIN_FLIPS closest per pass); greedily, each is flipped when that
+    brings the pass's terminals closer to the file's (the data pass first;
+    the perturb pass by its differences to the settled data pass).
+    run_one(pss, signs) -> a float64 pass; x32/x64: {pss: {tag: input}}.
+    Returns ({pss: {tag: (indices, signs)}}, number of flips taken)."""
+    signs, flips, settled_data = {}, 0, None
+    for pss in ("data", "noise", "perturb"):
+        cands = []
+        for tag, a in x64[pss].items():
+            a, d = a.flatten(), (x32[pss][tag].to(a.dtype) - a).flatten()
+            window = FLIP_SIGMAS * float(d.pow(2).mean().sqrt())
+            for i in torch.nonzero((a.abs() <= window) & (a != 0)).flatten().tolist():
+                cands.append((abs(float(a[i])), tag, i, bool(a[i] <= 0)))
+        cands.sort()
+        target = file_pass_terminals(layers, pss)
+        base_out = settled_data if pss == "perturb" else None
+        chosen = {}
+
+        def as_signs(ch):
+            out = {}
+            for (tag, i), pos in ch.items():
+                out.setdefault(tag, ([], []))
+                out[tag][0].append(i)
+                out[tag][1].append(pos)
+            return {t: (torch.tensor(ix), torch.tensor(ps)) for t, (ix, ps) in out.items()}
+        if cands:
+            best = mismatch(run_one(pss, {}), target, base_out)
+            for _, tag, i, flipped in cands[:MAX_PLAIN_FLIPS]:
+                trial = dict(chosen)
+                trial[(tag, i)] = flipped
+                m = mismatch(run_one(pss, as_signs(trial)), target, base_out)
+                if m < best:
+                    best, chosen = m, trial
+        signs[pss] = as_signs(chosen)
+        flips += len(chosen)
+        if pss == "data":
+            settled_data = run_one("data", signs["data"])
+    return signs, flips
+
+
 # A gradient whose deviation from its per-channel mean is below CONSTANT_GRAD
 # x its norm is constant per channel but for float32 rounding.
 CONSTANT_GRAD = 1e-5
@@ -832,14 +930,29 @@ def check_arch(g, space, num_classes, inputs, rtol, tally, f32_factor=None, forc
     hints = file_hints(g["layers"], ("inpact", "act", "act_grad", "inpact_grad") if forced
                        else ("inpact", "act"))
 
-    def reference(dtype):  # every pass, net already in dtype
-        x = {p: torch.from_numpy(inputs[p]).to(dtype) for p in base.PASSES}
-        if forced:
-            return {p: forced_pass(net, x[p], hints[p], dtype) for p in base.PASSES}
-        return {p: run_pass(net, x[p], hints[p], rtol) for p in base.PASSES}
-    ref32 = reference(torch.float32)
+    def run_one(pss, signs, dtype=torch.float64):  # one pass, net already in dtype
+        x = torch.from_numpy(inputs[pss]).to(dtype)
+        net.plain_signs, net.plain_inputs = signs, {}
+        out = forced_pass(net, x, hints[pss], dtype) if forced else run_pass(
+            net, x, hints[pss], rtol)
+        net.plain_signs = {}
+        return out
+
+    def reference(dtype, signs):  # every pass; and the plain ReLUs' inputs
+        out, plain = {}, {}
+        for p in base.PASSES:
+            out[p] = run_one(p, signs.get(p, {}), dtype)
+            plain[p] = net.plain_inputs
+        return out, plain
+    ref32, x32 = reference(torch.float32, {})
     net.double()
-    ref = reference(torch.float64)
+    ref, x64 = reference(torch.float64, {})
+    signs, flips = settle_plain_relus(g["layers"], run_one, x32, x64)
+    if flips:  # both references with the settled signs
+        ref, _ = reference(torch.float64, signs)
+        net.float()  # exact: the parameters are the file's float32 values
+        ref32, _ = reference(torch.float32, signs)
+        net.double()
     keys = sorted(g["layers"].keys(), key=int)
     names = [base.attr_str(g["layers"][k], "name") for k in keys]
     want = [b.block_name for b in blocks]
@@ -899,8 +1012,10 @@ def check_arch(g, space, num_classes, inputs, rtol, tally, f32_factor=None, forc
                     print(f"FAIL {where} {arch_str[:60]}: {name} {t}: rel err {err:.3g}")
             if err > worst[0]:
                 worst = (err, f"{name} {t}")
+    settled = f"; {flips} plain-ReLU sign(s) settled by the file" if flips else ""
     print(f"{where} {arch_str[:80]}: {len(names)} blocks, max rel err {worst[0]:.3g} "
-          f"({worst[1]}; PyTorch float32 {worst32:.3g}): {'OK' if not failed else 'FAILED'}")
+          f"({worst[1]}; PyTorch float32 {worst32:.3g}{settled}): "
+          f"{'OK' if not failed else 'FAILED'}")
     return failed
 
 
@@ -931,21 +1046,47 @@ def check_file(path, rtol, f32_factor=None, forced=False):
     return 1 if tally[1] or structural or tally[0] == 0 else 0
 
 
+def corrupt_copy(path, terminal):
+    """A copy of `path` (path + ".corrupt.h5") where, in every architecture,
+    the largest-magnitude element of `terminal` of the last block is moved by
+    1e-3 x the tensor's norm (a relative error of 1e-3, ten times rtol):
+    a check of the copy must fail there, whatever it settles by the file."""
+    import shutil
+    out = path + ".corrupt.h5"
+    shutil.copyfile(path, out)
+    with h5py.File(out, "r+") as f:
+        for key in f["archs"]:
+            layers = f["archs"][key]["layers"]
+            d = layers[max(layers.keys(), key=int)][terminal]
+            a = d[()]
+            i = np.unravel_index(np.argmax(np.abs(a)), a.shape)
+            a[i] += 1e-3 * np.linalg.norm(a.astype(np.float64))
+            d[...] = a
+    return out
+
+
 def main():
     args = sys.argv[1:]
     forced = "--teacher-forced" in args
     if forced:
         args.remove("--teacher-forced")
-    opts = {"--rtol": 1e-4, "--float32-factor": None}
+    opts = {"--rtol": 1e-4, "--float32-factor": None, "--corrupt": None}
     for flag in opts:
         if flag in args:
             i = args.index(flag)
-            opts[flag] = float(args[i + 1])
+            opts[flag] = args[i + 1] if flag == "--corrupt" else float(args[i + 1])
             del args[i:i + 2]
     if len(args) != 1:
         print(__doc__)
         return 2
-    return check_file(args[0], opts["--rtol"], opts["--float32-factor"], forced)
+    path = args[0]
+    if opts["--corrupt"]:
+        path = corrupt_copy(path, opts["--corrupt"])
+    try:
+        return check_file(path, opts["--rtol"], opts["--float32-factor"], forced)
+    finally:
+        if opts["--corrupt"]:
+            os.remove(path)
 
 
 if __name__ == "__main__":
