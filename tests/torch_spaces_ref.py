@@ -794,41 +794,32 @@ def forced_pass(net, x, hints, dtype):
     return out
 
 
-def file_hints(layers, kinds=("inpact", "act")):
-    """{pass: {block: {kind: ndarray}}}: the file's tensors that settle
-    rounding-ambiguous decisions, or feed teacher forcing (perturb = data +
-    stored difference)."""
-    hints = {p: {} for p in base.PASSES}
+def file_pass_terminals(layers, pss, kinds=base.TENSOR_KINDS):
+    """{block: {kind: float64 ndarray}}: the file's tensors of pass pss, as
+    stored (perturb: the perturb - data differences)."""
+    out = {}
     for key in layers:
         lg = layers[key]
         name = base.attr_str(lg, "name")
         for kind in kinds:
-            if f"{kind}_data" in lg:
-                data = np.asarray(lg[f"{kind}_data"][()], dtype=np.float64)
-                hints["data"].setdefault(name, {})[kind] = data
-                if f"{kind}_perturb" in lg:
-                    hints["perturb"].setdefault(name, {})[kind] = data + lg[f"{kind}_perturb"][()]
-            if f"{kind}_noise" in lg:
-                hints["noise"].setdefault(name, {})[kind] = np.asarray(
-                    lg[f"{kind}_noise"][()], dtype=np.float64)
+            if f"{kind}_{pss}" in lg:
+                out.setdefault(name, {})[kind] = np.asarray(lg[f"{kind}_{pss}"][()], np.float64)
+    return out
+
+
+def file_hints(layers, kinds=("inpact", "act")):
+    """{pass: {block: {kind: ndarray}}}: the file's tensors that settle
+    rounding-ambiguous decisions, or feed teacher forcing (perturb = data +
+    stored difference, where the data tensor is stored too)."""
+    hints = {p: file_pass_terminals(layers, p, kinds) for p in base.PASSES}
+    for name, diffs in hints["perturb"].items():
+        data = hints["data"].get(name, {})
+        hints["perturb"][name] = {k: data[k] + d for k, d in diffs.items() if k in data}
     return hints
 
 
 # At most this many plain-ReLU signs per pass are settled by the file.
 MAX_PLAIN_FLIPS = 8
-
-
-def file_pass_terminals(layers, pss):
-    """{block: {kind: float64 ndarray}}: the file's tensors of pass pss
-    (perturb: the stored perturb - data differences)."""
-    out = {}
-    for key in layers:
-        lg = layers[key]
-        name = base.attr_str(lg, "name")
-        for kind in base.TENSOR_KINDS:
-            if f"{kind}_{pss}" in lg:
-                out.setdefault(name, {})[kind] = np.asarray(lg[f"{kind}_{pss}"][()], np.float64)
-    return out
 
 
 def mismatch(out, target, base_out=None):
@@ -844,7 +835,17 @@ def mismatch(out, target, base_out=None):
     return total
 
 
-def settle_plain_relus(layers, run_one, x32, x64):
+def sign_overrides(chosen):
+    """{(tag, index): sign} -> Recording.plain_signs: {tag: (indices, signs)}."""
+    out = {}
+    for (tag, i), positive in chosen.items():
+        out.setdefault(tag, ([], []))
+        out[tag][0].append(i)
+        out[tag][1].append(positive)
+    return {t: (torch.tensor(ix), torch.tensor(ps)) for t, (ix, ps) in out.items()}
+
+
+def settle_plain_relus(layers, run_one, ref64, x32, x64):
     """Signs of plain ReLUs (Recording.plain_relu: inputs the file does not
     hold) that rounding decides, chosen to match the file, as the RCB ReLUs'
     signs follow the file's inpact. A candidate is an element whose float64
@@ -852,9 +853,10 @@ def settle_plain_relus(layers, run_one, x32, x64):
     MAX_PLAIN_FLIPS closest per pass); greedily, each is flipped when that
     brings the pass's terminals closer to the file's (the data pass first;
     the perturb pass by its differences to the settled data pass).
-    run_one(pss, signs) -> a float64 pass; x32/x64: {pss: {tag: input}}.
-    Returns ({pss: {tag: (indices, signs)}}, number of flips taken)."""
-    signs, flips, settled_data = {}, 0, None
+    run_one(pss, signs) -> a float64 pass; ref64: those passes without
+    overrides; x32/x64: {pss: {tag: input}}. Returns ({pss: signs} and
+    {pss: settled float64 pass}, both for the passes that flipped a sign)."""
+    signs, settled = {}, {}
     for pss in ("data", "noise", "perturb"):
         cands = []
         for tag, a in x64[pss].items():
@@ -862,31 +864,23 @@ def settle_plain_relus(layers, run_one, x32, x64):
             window = FLIP_SIGMAS * float(d.pow(2).mean().sqrt())
             for i in torch.nonzero((a.abs() <= window) & (a != 0)).flatten().tolist():
                 cands.append((abs(float(a[i])), tag, i, bool(a[i] <= 0)))
+        if not cands:
+            continue
         cands.sort()
         target = file_pass_terminals(layers, pss)
-        base_out = settled_data if pss == "perturb" else None
-        chosen = {}
-
-        def as_signs(ch):
-            out = {}
-            for (tag, i), pos in ch.items():
-                out.setdefault(tag, ([], []))
-                out[tag][0].append(i)
-                out[tag][1].append(pos)
-            return {t: (torch.tensor(ix), torch.tensor(ps)) for t, (ix, ps) in out.items()}
-        if cands:
-            best = mismatch(run_one(pss, {}), target, base_out)
-            for _, tag, i, flipped in cands[:MAX_PLAIN_FLIPS]:
-                trial = dict(chosen)
-                trial[(tag, i)] = flipped
-                m = mismatch(run_one(pss, as_signs(trial)), target, base_out)
-                if m < best:
-                    best, chosen = m, trial
-        signs[pss] = as_signs(chosen)
-        flips += len(chosen)
-        if pss == "data":
-            settled_data = run_one("data", signs["data"])
-    return signs, flips
+        base_out = settled.get("data", ref64["data"]) if pss == "perturb" else None
+        chosen, best_out = {}, ref64[pss]
+        best = mismatch(best_out, target, base_out)
+        for _, tag, i, flipped in cands[:MAX_PLAIN_FLIPS]:
+            trial = dict(chosen)
+            trial[(tag, i)] = flipped
+            out = run_one(pss, sign_overrides(trial))
+            m = mismatch(out, target, base_out)
+            if m < best:
+                best, chosen, best_out = m, trial, out
+        if chosen:
+            signs[pss], settled[pss] = sign_overrides(chosen), best_out
+    return signs, settled
 
 
 # A gradient whose deviation from its per-channel mean is below CONSTANT_GRAD
@@ -938,21 +932,23 @@ def check_arch(g, space, num_classes, inputs, rtol, tally, f32_factor=None, forc
         net.plain_signs = {}
         return out
 
-    def reference(dtype, signs):  # every pass; and the plain ReLUs' inputs
+    def reference(dtype):  # every pass; and the plain ReLUs' inputs
         out, plain = {}, {}
         for p in base.PASSES:
-            out[p] = run_one(p, signs.get(p, {}), dtype)
+            out[p] = run_one(p, {}, dtype)
             plain[p] = net.plain_inputs
         return out, plain
-    ref32, x32 = reference(torch.float32, {})
+    ref32, x32 = reference(torch.float32)
     net.double()
-    ref, x64 = reference(torch.float64, {})
-    signs, flips = settle_plain_relus(g["layers"], run_one, x32, x64)
-    if flips:  # both references with the settled signs
-        ref, _ = reference(torch.float64, signs)
+    ref, x64 = reference(torch.float64)
+    signs, settled = settle_plain_relus(g["layers"], run_one, ref, x32, x64)
+    if settled:  # the float32 reference of those passes with the same signs
+        ref.update(settled)
         net.float()  # exact: the parameters are the file's float32 values
-        ref32, _ = reference(torch.float32, signs)
+        for p in settled:
+            ref32[p] = run_one(p, signs[p], torch.float32)
         net.double()
+    flips = sum(len(idx) for per_tag in signs.values() for idx, _ in per_tag.values())
     keys = sorted(g["layers"].keys(), key=int)
     names = [base.attr_str(g["layers"][k], "name") for k in keys]
     want = [b.block_name for b in blocks]
