@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/util.h"
-#include "master/commands.h"
+#include "common/util/util.h"
+#include "master/cli/commands.h"
 
 typedef struct {
     const char *name;

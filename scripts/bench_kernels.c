@@ -3,9 +3,9 @@
  * line per kernel with ms per call and GFLOP/s (convolutions) or GB/s.
  * Build: part of the kernels test fragment (target bench_kernels); run with
  * OPENBLAS_NUM_THREADS=1, as zcevo does. Not a test: prints numbers only. */
-#include "common/rng.h"
-#include "common/util.h"
-#include "kernels/cpu_kernels.h"
+#include "common/util/rng.h"
+#include "common/util/util.h"
+#include "kernels/cpu/cpu_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/bench_table.h"
-#include "common/rng.h"
-#include "common/space.h"
-#include "common/stats.h"
-#include "common/stats_compute.h"
-#include "common/stats_h5.h"
-#include "common/util.h"
+#include "common/data/bench_table.h"
+#include "common/util/rng.h"
+#include "common/nets/space.h"
+#include "common/stats/stats.h"
+#include "common/stats/stats_compute.h"
+#include "common/stats/stats_h5.h"
+#include "common/util/util.h"
 
 int main(int argc, char **argv) {
     if (argc < 7) {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/correlation.h"
-#include "common/rng.h"
+#include "common/util/correlation.h"
+#include "common/util/rng.h"
 #include "tests/test_util.h"
 
 /* Direct O(n^2) tau-b from the definition: concordant minus discordant

@@ -17,19 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/correlation.h"
-#include "common/evaluator.h"
-#include "common/net.h"
-#include "common/program.h"
-#include "common/rng.h"
-#include "common/space.h"
-#include "common/stats.h"
-#include "common/stats_compute.h"
-#include "common/util.h"
+#include "common/util/correlation.h"
+#include "common/program/evaluator.h"
+#include "common/nets/net.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
+#include "common/nets/space.h"
+#include "common/stats/stats.h"
+#include "common/stats/stats_compute.h"
+#include "common/util/util.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/gpu_eval.h"
 #include "kernels/cuda/gpu_net.h"
 #include "tests/test_util.h"
+#include "kernels/cpu/net_exec.h"
 
 #define BATCH 2
 #define HW 32

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/net.h"
-#include "common/space.h"
-#include "common/stats_compute.h"
+#include "common/nets/net.h"
+#include "common/nets/space.h"
+#include "common/stats/stats_compute.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/gpu_net.h"
 #include "tests/test_util.h"
+#include "kernels/cpu/net_exec.h"
 
 int main(void) {
     char err[256];

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/evaluator.h"
-#include "common/net.h"
-#include "common/program.h"
-#include "common/rng.h"
-#include "common/space.h"
-#include "common/util.h"
+#include "common/program/evaluator.h"
+#include "common/nets/net.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
+#include "common/nets/space.h"
+#include "common/util/util.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/gpu_eval.h"
 #include "kernels/cuda/gpu_net.h"

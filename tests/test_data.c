@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/bench_table.h"
-#include "common/cifar.h"
-#include "common/rng.h"
-#include "common/util.h"
+#include "common/data/bench_table.h"
+#include "common/data/cifar.h"
+#include "common/util/rng.h"
+#include "common/util/util.h"
 #include "tests/test_util.h"
 
 static const char *g_data_dir;

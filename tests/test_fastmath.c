@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "common/fastmath.h"
-#include "common/rng.h"
+#include "common/util/fastmath.h"
+#include "common/util/rng.h"
 #include "tests/test_util.h"
 
 /* ulp distance of a float result from the double reference */

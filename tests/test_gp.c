@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/program.h"
-#include "common/rng.h"
-#include "common/util.h"
-#include "master/gp.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
+#include "common/util/util.h"
+#include "master/gp/gp.h"
 #include "tests/test_util.h"
 
 /* ---- synthetic fitness ---------------------------------------------------------- */
@@ -98,10 +98,10 @@ static int states_same(const zc_gp_state *a, const zc_gp_state *b) {
     if (a->pop_n != b->pop_n || a->hof_n != b->hof_n || a->generation != b->generation) return 0;
     if (memcmp(a->rng.s, b->rng.s, sizeof(a->rng.s)) != 0) return 0;
     for (int i = 0; i < a->pop_n; i++)
-        if (!programs_same(&a->pop[i], &b->pop[i]) || !fitness_same(a->pop_fitness[i], b->pop_fitness[i]))
+        if (!programs_same(&a->pop[i].prog, &b->pop[i].prog) || !fitness_same(a->pop[i].fitness, b->pop[i].fitness))
             return 0;
     for (int i = 0; i < a->hof_n; i++)
-        if (!programs_same(&a->hof[i], &b->hof[i]) || a->hof_fitness[i] != b->hof_fitness[i]) return 0;
+        if (!programs_same(&a->hof[i].prog, &b->hof[i].prog) || a->hof[i].fitness != b->hof[i].fitness) return 0;
     return 1;
 }
 
@@ -127,26 +127,26 @@ static void check_population(const zc_gp_state *s, const char *what) {
     CHECK_MSG(s->pop_n >= 1 && s->pop_n <= cfg->mu, "%s: population size %d", what, s->pop_n);
     int finite = 0;
     for (int i = 0; i < s->pop_n; i++) {
-        const zc_program *p = &s->pop[i];
+        const zc_program *p = &s->pop[i].prog;
         CHECK_MSG(zc_program_valid(p), "%s: member %d invalid", what, i);
         CHECK_MSG(zc_program_height(p) <= cfg->max_height, "%s: member %d height %d", what, i,
                   zc_program_height(p));
         CHECK_MSG(p->len <= cfg->max_len, "%s: member %d length %d", what, i, p->len);
         CHECK_MSG(!contains_op(p, ZC_OP_RECIPROCAL), "%s: member %d failed the quick check", what, i);
-        CHECK_MSG(fitness_same(s->pop_fitness[i], synthetic_fitness(p)), "%s: member %d fitness", what, i);
-        finite += isfinite(s->pop_fitness[i]) != 0;
+        CHECK_MSG(fitness_same(s->pop[i].fitness, synthetic_fitness(p)), "%s: member %d fitness", what, i);
+        finite += isfinite(s->pop[i].fitness) != 0;
         for (int j = 0; j < i; j++) {
             if (cfg->dedup == ZC_GP_DEDUP_PROGRAM)
-                CHECK_MSG(zc_program_hash(&s->pop[j]) != zc_program_hash(p), "%s: members %d, %d duplicate",
+                CHECK_MSG(zc_program_hash(&s->pop[j].prog) != zc_program_hash(p), "%s: members %d, %d duplicate",
                           what, j, i);
             if (cfg->dedup == ZC_GP_DEDUP_FITNESS)
-                CHECK_MSG(!fitness_same(s->pop_fitness[j], s->pop_fitness[i]),
+                CHECK_MSG(!fitness_same(s->pop[j].fitness, s->pop[i].fitness),
                           "%s: members %d, %d same fitness", what, j, i);
         }
     }
     if (finite >= 2)
-        for (int i = 0; i < s->pop_n; i++) CHECK(isfinite(s->pop_fitness[i]));
-    for (int i = 1; i < s->hof_n; i++) CHECK(s->hof_fitness[i - 1] >= s->hof_fitness[i]);
+        for (int i = 0; i < s->pop_n; i++) CHECK(isfinite(s->pop[i].fitness));
+    for (int i = 1; i < s->hof_n; i++) CHECK(s->hof[i - 1].fitness >= s->hof[i].fitness);
 }
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -192,7 +192,7 @@ static void test_determinism_and_invariants(void) {
         CHECK(sa[g].candidates >= cfg.lambda);
         CHECK(sa[g].generation == g + 1);
         CHECK(sa[g].best_ever >= sa[g].best);
-        CHECK(sa[g].best_ever == a.hof_fitness[0]);
+        CHECK(sa[g].best_ever == a.hof[0].fitness);
         evaluated_total += sa[g].evaluated;
         cache_hits += sa[g].cache_hits;
         redraws += sa[g].candidates > sa[g].valid;
@@ -347,8 +347,8 @@ static void test_options(void) {
          * must have survived) */
         for (int k = 0; k < 3; k++) {
             int found = 0;
-            for (int i = 0; i < s.pop_n; i++) found |= programs_same(&s.pop[i], &s.hof[k]) ||
-                                                     zc_program_hash(&s.pop[i]) == zc_program_hash(&s.hof[k]);
+            for (int i = 0; i < s.pop_n; i++) found |= programs_same(&s.pop[i].prog, &s.hof[k].prog) ||
+                                                     zc_program_hash(&s.pop[i].prog) == zc_program_hash(&s.hof[k].prog);
             CHECK_MSG(found, "hall of fame #%d not in the population", k);
         }
         CHECK(c->reevaluated == 0);
@@ -371,7 +371,7 @@ static void test_options(void) {
             CHECK(st[g].candidates == cfg.lambda && st[g].validated == 0);
             CHECK(s.pop_n <= 10);
             for (int i = 0; i < s.pop_n; i++)
-                CHECK((zc_program_terminals(&s.pop[i]) & ~cfg.terminals) == 0);
+                CHECK((zc_program_terminals(&s.pop[i].prog) & ~cfg.terminals) == 0);
         }
         CHECK(c->validate_calls == 0);
         zc_gp_free(&s);

@@ -11,9 +11,9 @@
  * Given a fixture file from tests/gen_kernel_fixtures.py (test
  * kernels_torch), it instead compares conv, pooling and batch norm with
  * PyTorch's outputs. */
-#include "common/rng.h"
-#include "common/util.h"
-#include "kernels/cpu_kernels.h"
+#include "common/util/rng.h"
+#include "common/util/util.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "tests/test_util.h"
 
 #include <math.h>

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/mpi_util.h"
-#include "common/util.h"
-#include "master/dispatch.h"
+#include "common/mpi/mpi_util.h"
+#include "common/util/util.h"
+#include "master/dispatch/dispatch.h"
 #include "tests/test_util.h"
 
 /* covered: each architecture of each task in exactly one shard, in order */

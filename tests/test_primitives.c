@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/primitives.h"
-#include "common/program.h"
-#include "common/rng.h"
+#include "common/program/primitives.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
 #include "tests/test_util.h"
 
 static FILE *g_f;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/evaluator.h"
-#include "common/program.h"
-#include "common/rng.h"
+#include "common/program/evaluator.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
 #include "tests/test_util.h"
 
 /* ---- random programs (the test's own generator) -------------------------- */

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/proxies.h"
-#include "common/space.h"
-#include "common/util.h"
+#include "common/proxies/proxies.h"
+#include "common/nets/space.h"
+#include "common/util/util.h"
 #include "tests/test_util.h"
 
 /* chain: input (1, d, 1, 1) -> L linear layers d -> d with every weight a

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/bench_json.h"
-#include "common/bench_table.h"
-#include "common/space.h"
+#include "common/data/bench_json.h"
+#include "common/data/bench_table.h"
+#include "common/nets/space.h"
 #include "tests/test_util.h"
 
 typedef struct {

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/rng.h"
-#include "common/stats_h5.h"
-#include "common/util.h"
+#include "common/util/rng.h"
+#include "common/stats/stats_h5.h"
+#include "common/util/util.h"
 #include "tests/test_util.h"
 
 static char g_dir[1024];

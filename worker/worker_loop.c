@@ -8,11 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/mpi_protocol.h"
-#include "common/mpi_util.h"
-#include "common/util.h"
-#include "worker/local_eval.h"
-#include "worker/stats_job.h"
+#include "common/mpi/mpi_protocol.h"
+#include "common/mpi/mpi_util.h"
+#include "common/util/util.h"
+#include "common/program/local_eval.h"
+#include "common/stats/stats_job.h"
 
 static void ignore_signal(int sig) { (void)sig; }
 

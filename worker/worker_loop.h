@@ -6,7 +6,7 @@
 #ifndef ZC_WORKER_LOOP_H
 #define ZC_WORKER_LOOP_H
 
-#include "master/evolve.h"
+#include "master/gp/evolve.h"
 
 /* zc_worker_evolve: serve the master until STOP. SIGTERM, SIGUSR1 and
  * SIGINT are caught and ignored: the master decides when to stop (mpirun
@@ -19,7 +19,7 @@ int zc_worker_evolve(const zc_evolve_opts *o);
 int zc_worker_poll(int *len);
 
 
-#include "common/task.h"
+#include "common/data/task.h"
 
 /* zc_worker_records: a worker rank of a distributed `zcevo stats`: compute
  * the statistics of rows[0..n) of task (terminals in mask, `threads`

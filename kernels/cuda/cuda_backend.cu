@@ -8,7 +8,7 @@
 #include <string.h>
 
 extern "C" {
-#include "common/stats_compute.h"
+#include "common/stats/stats_compute.h"
 }
 
 #define CONTEXT_ALLOWANCE ((int64_t)768 << 20) /* handles, cuBLAS/cuDNN, evaluator pool */

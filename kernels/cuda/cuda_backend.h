@@ -10,8 +10,8 @@
 extern "C" {
 #endif
 
-#include "common/net.h"
-#include "common/terminals.h"
+#include "kernels/net.h"
+#include "common/stats/terminals.h"
 
 /* zc_cuda_device_count: number of usable CUDA devices; 0 when there is no
  * GPU or no driver (never fails). */

@@ -16,8 +16,8 @@
 #include <string.h>
 
 extern "C" {
-#include "common/primitives.h"
-#include "common/util.h"
+#include "common/program/primitives.h"
+#include "common/util/util.h"
 }
 
 #define GE_THREADS 256

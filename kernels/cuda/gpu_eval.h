@@ -32,8 +32,8 @@
 extern "C" {
 #endif
 
-#include "common/evaluator.h"
-#include "common/program.h"
+#include "common/program/evaluator.h"
+#include "common/program/program.h"
 
 typedef struct zc_gpu_eval zc_gpu_eval;
 

@@ -13,10 +13,11 @@
 #include <string.h>
 
 extern "C" {
-#include "common/stats_compute.h"
-#include "common/util.h"
+#include "common/stats/stats_compute.h"
+#include "common/util/util.h"
 }
 
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gpu_kernels.cuh"
 
 /* ---- context ------------------------------------------------------------- */
@@ -51,7 +52,6 @@ struct zc_gpu_ctx {
     cudnnHandle_t dnn;
     cublasHandle_t blas;
     int tf32;
-    char err[256];
     /* convolution algorithm cache, kept across networks */
     conv_algos *algos;
     int n_algos, cap_algos;
@@ -75,38 +75,13 @@ struct zc_gpu_ctx {
     int stats_valid;
 };
 
-static int gfail(zc_gpu_ctx *ctx, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
-    va_end(ap);
-    return -1;
+/* gfail: a failure that is not a library status, recorded like one. */
+#define gfail(ctx, ...) ((void)(ctx), zc_cuda_set_error(__VA_ARGS__))
+
+extern "C" const char *zc_gpu_last_error(const zc_gpu_ctx *ctx) {
+    (void)ctx;
+    return zc_cuda_last_error();
 }
-
-#define G_CUDA(call)                                                             \
-    do {                                                                         \
-        cudaError_t e_ = (call);                                                 \
-        if (e_ != cudaSuccess)                                                   \
-            return gfail(ctx, "cuda: %s (line %d): %s", #call, __LINE__,         \
-                         cudaGetErrorString(e_));                                \
-    } while (0)
-#define G_CUDNN(call)                                                            \
-    do {                                                                         \
-        cudnnStatus_t s_ = (call);                                               \
-        if (s_ != CUDNN_STATUS_SUCCESS)                                          \
-            return gfail(ctx, "cudnn: %s (line %d): %s", #call, __LINE__,        \
-                         cudnnGetErrorString(s_));                               \
-    } while (0)
-#define G_CUBLAS(call)                                                           \
-    do {                                                                         \
-        cublasStatus_t s_ = (call);                                              \
-        if (s_ != CUBLAS_STATUS_SUCCESS)                                         \
-            return gfail(ctx, "cublas: %s (line %d): status %d", #call, __LINE__, \
-                         (int)s_);                                               \
-    } while (0)
-#define G_LAUNCHED() G_CUDA(cudaGetLastError())
-
-extern "C" const char *zc_gpu_last_error(const zc_gpu_ctx *ctx) { return ctx->err; }
 extern "C" void *zc_gpu_ctx_stream(zc_gpu_ctx *ctx) { return (void *)ctx->stream; }
 extern "C" void *zc_gpu_ctx_cublas(zc_gpu_ctx *ctx) { return (void *)ctx->blas; }
 extern "C" int zc_gpu_ctx_device(const zc_gpu_ctx *ctx) { return ctx->device; }
@@ -201,15 +176,15 @@ extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
 }
 
 extern "C" int zc_gpu_synchronize(zc_gpu_ctx *ctx) {
-    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     return 0;
 }
 
 /* ---- loading --------------------------------------------------------------- */
 
-static int set_4d(zc_gpu_ctx *ctx, cudnnTensorDescriptor_t *d, int n, int c, int h, int w) {
-    if (!*d) G_CUDNN(cudnnCreateTensorDescriptor(d));
-    G_CUDNN(cudnnSetTensor4dDescriptor(*d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w));
+static int set_4d(cudnnTensorDescriptor_t *d, int n, int c, int h, int w) {
+    if (!*d) CUDNN_CHECK(cudnnCreateTensorDescriptor(d));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(*d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w));
     return 0;
 }
 
@@ -234,7 +209,7 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
     size_t bytes = 0;
 
     cudnnConvolutionFwdAlgoPerf_t fp[MAXA];
-    G_CUDNN(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd, MAXA,
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd, MAXA,
                                                    &got, fp));
     for (int pass = 0; pass < 2 && !found; pass++)
         for (int i = 0; i < got && !found; i++)
@@ -244,13 +219,13 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 found = 1;
             }
     if (!found) return gfail(ctx, "cudnn: no forward convolution algorithm for this shape");
-    G_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
+    CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
                                                     &bytes));
     a.ws_bytes = bytes;
 
     cudnnConvolutionBwdDataAlgoPerf_t dp[MAXA];
     found = 0;
-    G_CUDNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd, MAXA,
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd, MAXA,
                                                         &got, dp));
     for (int pass = 0; pass < 2 && !found; pass++)
         for (int i = 0; i < got && !found; i++)
@@ -260,13 +235,13 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 found = 1;
             }
     if (!found) return gfail(ctx, "cudnn: no backward-data convolution algorithm for this shape");
-    G_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
                                                          a.bwd_data, &bytes));
     if (bytes > a.ws_bytes) a.ws_bytes = bytes;
 
     cudnnConvolutionBwdFilterAlgoPerf_t wp[MAXA];
     found = 0;
-    G_CUDNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
                                                           MAXA, &got, wp));
     for (int pass = 0; pass < 2 && !found; pass++)
         for (int i = 0; i < got && !found; i++)
@@ -276,7 +251,7 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 found = 1;
             }
     if (!found) return gfail(ctx, "cudnn: no backward-filter convolution algorithm for this shape");
-    G_CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
                                                            a.bwd_filter, &bytes));
     if (bytes > a.ws_bytes) a.ws_bytes = bytes;
 
@@ -297,19 +272,19 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const zc_conv_desc *d = &L->conv;
-        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w) || set_4d(ctx, &g->yd, o.n, o.c, o.h, o.w))
+        if (set_4d(&g->xd, s.n, s.c, s.h, s.w) || set_4d(&g->yd, o.n, o.c, o.h, o.w))
             return -1;
-        G_CUDNN(cudnnCreateFilterDescriptor(&g->wd));
-        G_CUDNN(cudnnSetFilter4dDescriptor(g->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->k,
+        CUDNN_CHECK(cudnnCreateFilterDescriptor(&g->wd));
+        CUDNN_CHECK(cudnnSetFilter4dDescriptor(g->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->k,
                                            d->c / d->groups, d->r, d->s));
-        G_CUDNN(cudnnCreateConvolutionDescriptor(&g->cd));
-        G_CUDNN(cudnnSetConvolution2dDescriptor(g->cd, d->pad_h, d->pad_w, d->stride_h,
+        CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&g->cd));
+        CUDNN_CHECK(cudnnSetConvolution2dDescriptor(g->cd, d->pad_h, d->pad_w, d->stride_h,
                                                 d->stride_w, d->dil_h, d->dil_w,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-        G_CUDNN(cudnnSetConvolutionGroupCount(g->cd, d->groups));
-        G_CUDNN(cudnnSetConvolutionMathType(g->cd, ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+        CUDNN_CHECK(cudnnSetConvolutionGroupCount(g->cd, d->groups));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
         int n, c, h, w;
-        G_CUDNN(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
+        CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
         if (n != o.n || c != o.c || h != o.h || w != o.w)
             return gfail(ctx, "cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
                          l, n, c, h, w, o.n, o.c, o.h, o.w);
@@ -318,20 +293,20 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
         break;
     }
     case ZC_L_BN:
-        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w)) return -1;
-        G_CUDNN(cudnnCreateTensorDescriptor(&g->bnd));
-        G_CUDNN(cudnnDeriveBNTensorDescriptor(g->bnd, g->xd, CUDNN_BATCHNORM_SPATIAL));
+        if (set_4d(&g->xd, s.n, s.c, s.h, s.w)) return -1;
+        CUDNN_CHECK(cudnnCreateTensorDescriptor(&g->bnd));
+        CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(g->bnd, g->xd, CUDNN_BATCHNORM_SPATIAL));
         break;
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL: {
         const zc_pool_desc *d = &L->pool;
-        if (set_4d(ctx, &g->xd, s.n, s.c, s.h, s.w) || set_4d(ctx, &g->yd, o.n, o.c, o.h, o.w))
+        if (set_4d(&g->xd, s.n, s.c, s.h, s.w) || set_4d(&g->yd, o.n, o.c, o.h, o.w))
             return -1;
         cudnnPoolingMode_t mode = L->kind == ZC_L_MAXPOOL ? CUDNN_POOLING_MAX_DETERMINISTIC
                                   : d->count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
                                                          : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
-        G_CUDNN(cudnnCreatePoolingDescriptor(&g->pd));
-        G_CUDNN(cudnnSetPooling2dDescriptor(g->pd, mode, CUDNN_PROPAGATE_NAN, d->kh, d->kw,
+        CUDNN_CHECK(cudnnCreatePoolingDescriptor(&g->pd));
+        CUDNN_CHECK(cudnnSetPooling2dDescriptor(g->pd, mode, CUDNN_PROPAGATE_NAN, d->kh, d->kw,
                                             d->pad_h, d->pad_w, d->stride_h, d->stride_w));
         break;
     }
@@ -346,8 +321,8 @@ static size_t align_up(size_t x) { return (x + ARENA_ALIGN - 1) / ARENA_ALIGN * 
 /* grow_arena: make *arena hold at least bytes (contents not kept) */
 static int grow_arena(zc_gpu_ctx *ctx, char **arena, size_t *cap, size_t bytes) {
     if (bytes <= *cap) return 0;
-    G_CUDA(cudaStreamSynchronize(ctx->stream));
-    if (*arena) G_CUDA(cudaFree(*arena));
+    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (*arena) CUDA_CHECK(cudaFree(*arena));
     *arena = NULL;
     *cap = 0;
     size_t want = bytes + bytes / 8;
@@ -382,8 +357,8 @@ static void ensure_host_arrays(zc_gpu_ctx *ctx, const zc_net *net) {
 }
 
 extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
-    ctx->err[0] = 0;
-    G_CUDA(cudaSetDevice(ctx->device));
+    zc_cuda_clear_error();
+    CUDA_CHECK(cudaSetDevice(ctx->device));
     destroy_layer_descriptors(ctx);
     free_stats_layers(ctx);
     ctx->net = NULL;
@@ -458,7 +433,7 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
         if (!net->params[p].data)
             return gfail(ctx, "parameter %s not drawn (call zc_net_init_params)",
                          net->params[p].name);
-        G_CUDA(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
+        CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
                                sizeof(float) * (size_t)net->params[p].numel,
                                cudaMemcpyHostToDevice, ctx->stream));
     }
@@ -482,12 +457,12 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
-        G_CUDNN(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd, ctx->pdata[L->param[0]],
+        CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd, ctx->pdata[L->param[0]],
                                         g->cd, a->fwd, ctx->ws, ctx->ws_bytes, &k_zero, g->yd, y));
         break;
     }
     case ZC_L_BN:
-        G_CUDNN(cudnnBatchNormalizationForwardTraining(
+        CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &k_zero, g->xd, x, g->xd, y, g->bnd,
             ctx->pdata[L->param[0]], ctx->pdata[L->param[1]], 1.0, NULL, NULL, (double)L->eps,
             g->bn_mean, g->bn_invstd));
@@ -497,7 +472,7 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
         break;
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
-        G_CUDNN(cudnnPoolingForward(ctx->dnn, g->pd, &k_one, g->xd, x, &k_zero, g->yd, y));
+        CUDNN_CHECK(cudnnPoolingForward(ctx->dnn, g->pd, &k_one, g->xd, x, &k_zero, g->yd, y));
         break;
     case ZC_L_GAP:
         zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
@@ -505,9 +480,9 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
     case ZC_L_LINEAR: {
         int out_f = net->vshape[L->out].c, in_f = s.c;
         zc_gk_bias_fill(st, y, ctx->pdata[L->param[1]], s.n, out_f);
-        G_LAUNCHED();
+        CUDA_CHECK(cudaGetLastError());
         /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
-        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
+        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
                              ctx->pdata[L->param[0]], in_f, x, in_f, &k_one, y, out_f));
         break;
     }
@@ -531,21 +506,21 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
             int ci = net->vshape[L->in[i]].c;
             zc_gk_slice_copy(st, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw, ci * hw,
                              s.n, 0);
-            G_LAUNCHED();
+            CUDA_CHECK(cudaGetLastError());
             coff += ci;
         }
         break;
     }
     }
-    G_LAUNCHED();
+    CUDA_CHECK(cudaGetLastError());
     return 0;
 }
 
 extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
     const zc_net *net = ctx->net;
     if (!net) return gfail(ctx, "no network loaded");
-    G_CUDA(cudaSetDevice(ctx->device));
-    G_CUDA(cudaMemcpyAsync(ctx->val[0], x, sizeof(float) * (size_t)zc_net_value_numel(net, 0),
+    CUDA_CHECK(cudaSetDevice(ctx->device));
+    CUDA_CHECK(cudaMemcpyAsync(ctx->val[0], x, sizeof(float) * (size_t)zc_net_value_numel(net, 0),
                            cudaMemcpyHostToDevice, ctx->stream));
     for (int l = 0; l < net->n_layers; l++)
         if (forward_layer(ctx, l)) return -1;
@@ -572,16 +547,16 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
-        G_CUDNN(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
+        CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
                                                a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
                                                g->wd, ctx->pgrad[L->param[0]]));
-        G_CUDNN(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
+        CUDNN_CHECK(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
                                              g->yd, dy, g->cd, a->bwd_data, ctx->ws,
                                              ctx->ws_bytes, &beta, g->xd, dx));
         break;
     }
     case ZC_L_BN:
-        G_CUDNN(cudnnBatchNormalizationBackward(
+        CUDNN_CHECK(cudnnBatchNormalizationBackward(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &beta, &k_one, &k_zero, g->xd, x, g->xd, dy,
             g->xd, dx, g->bnd, ctx->pdata[L->param[0]], ctx->pgrad[L->param[0]],
             ctx->pgrad[L->param[1]], (double)L->eps, g->bn_mean, g->bn_invstd));
@@ -591,7 +566,7 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
         break;
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
-        G_CUDNN(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd, dy,
+        CUDNN_CHECK(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd, dy,
                                      g->xd, x, &beta, g->xd, dx));
         break;
     case ZC_L_GAP:
@@ -601,10 +576,10 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
         int out_f = net->vshape[L->out].c, in_f = s.c;
         const float *w = ctx->pdata[L->param[0]];
         /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
-        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
+        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
                              in_f, dy, out_f, &beta, dx, in_f));
         /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
-        G_CUBLAS(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
+        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
                              in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
         zc_gk_column_sum(st, dy, ctx->pgrad[L->param[1]], s.n, out_f);
         break;
@@ -614,11 +589,11 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
             int v = L->in[i];
             if (ctx->grad_set[v]) zc_gk_accumulate(st, ctx->grad[v], dy, count);
             else {
-                G_CUDA(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
+                CUDA_CHECK(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
                                        cudaMemcpyDeviceToDevice, st));
                 ctx->grad_set[v] = 1;
             }
-            G_LAUNCHED();
+            CUDA_CHECK(cudaGetLastError());
         }
         return 0;
     case ZC_L_ZERO:
@@ -633,14 +608,14 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
             int v = L->in[i], ci = net->vshape[v].c;
             zc_gk_slice_copy(st, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw, ci * hw, s.n,
                              ctx->grad_set[v]);
-            G_LAUNCHED();
+            CUDA_CHECK(cudaGetLastError());
             ctx->grad_set[v] = 1;
             coff += ci;
         }
         return 0;
     }
     }
-    G_LAUNCHED();
+    CUDA_CHECK(cudaGetLastError());
     ctx->grad_set[in] = 1;
     return 0;
 }
@@ -649,12 +624,12 @@ extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
     const zc_net *net = ctx->net;
     if (!net) return gfail(ctx, "no network loaded");
     if (net->output < 0) return gfail(ctx, "network has no output");
-    G_CUDA(cudaSetDevice(ctx->device));
+    CUDA_CHECK(cudaSetDevice(ctx->device));
     memset(ctx->grad_set, 0, (size_t)net->n_values);
     if (ctx->pgrad_bytes)
-        G_CUDA(cudaMemsetAsync(ctx->pgrad_base, 0, ctx->pgrad_bytes, ctx->stream));
+        CUDA_CHECK(cudaMemsetAsync(ctx->pgrad_base, 0, ctx->pgrad_bytes, ctx->stream));
     zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f, zc_net_value_numel(net, net->output));
-    G_LAUNCHED();
+    CUDA_CHECK(cudaGetLastError());
     ctx->grad_set[net->output] = 1;
     for (int l = net->n_layers - 1; l >= 0; l--) {
         if (!ctx->grad_set[net->layers[l].out]) continue;
@@ -667,17 +642,17 @@ extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host
     const zc_net *net = ctx->net;
     if (!net || v < 0 || v >= net->n_values) return gfail(ctx, "no such value %d", v);
     size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
-    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     if (grad && !ctx->grad_set[v]) memset(host, 0, bytes);
-    else G_CUDA(cudaMemcpy(host, grad ? ctx->grad[v] : ctx->val[v], bytes, cudaMemcpyDeviceToHost));
+    else CUDA_CHECK(cudaMemcpy(host, grad ? ctx->grad[v] : ctx->val[v], bytes, cudaMemcpyDeviceToHost));
     return 0;
 }
 
 extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float *host) {
     const zc_net *net = ctx->net;
     if (!net || p < 0 || p >= net->n_params) return gfail(ctx, "no such parameter %d", p);
-    G_CUDA(cudaStreamSynchronize(ctx->stream));
-    G_CUDA(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
+    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    CUDA_CHECK(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
                       sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
     return 0;
 }
@@ -738,15 +713,15 @@ extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3
                                     zc_terminal_mask mask) {
     const zc_net *net = ctx->net;
     if (!net) return gfail(ctx, "no network loaded");
-    ctx->err[0] = 0;
-    G_CUDA(cudaSetDevice(ctx->device));
+    zc_cuda_clear_error();
+    CUDA_CHECK(cudaSetDevice(ctx->device));
     if (layout_stats(ctx, mask)) return -1;
     cudaStream_t st = ctx->stream;
     if (mask & (1u << ZC_TERMINAL_WT))
         for (int b = 0; b < net->n_rcb; b++) {
             zc_tensor *t = &ctx->stats.layers[b].t[ZC_TERMINAL_WT];
             int p = zc_rcb_block_values(net, &net->rcb[b]).weight_param;
-            G_CUDA(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
+            CUDA_CHECK(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
                                    cudaMemcpyDeviceToDevice, st));
         }
     for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
@@ -775,7 +750,7 @@ extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3
                     zc_gk_collect(st, ls->t[id_pert].data, src, msk,
                                   zc_tensor_numel(&ls->t[id_pert]), 1);
                 }
-                G_LAUNCHED();
+                CUDA_CHECK(cudaGetLastError());
             }
         }
     }
@@ -789,7 +764,7 @@ extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
 
 extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
     if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
-    G_CUDA(cudaStreamSynchronize(ctx->stream));
+    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     for (int l = 0; l < out->n_layers; l++)
         for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
     free(out->layers);
@@ -805,7 +780,7 @@ extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
             if (!src->t[id].data) continue;
             size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(&src->t[id]);
             dst->t[id].data = (float *)zc_malloc(bytes);
-            G_CUDA(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
+            CUDA_CHECK(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
         }
     }
     return 0;
@@ -837,7 +812,7 @@ extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
             if (!t->data) continue;
             size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(t);
             dst->layers[b].t[id].data = (float *)(block + off);
-            G_CUDA(cudaMemcpyAsync(block + off, t->data, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
+            CUDA_CHECK(cudaMemcpyAsync(block + off, t->data, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
             off = align_up(off + bytes);
         }
     }

@@ -26,8 +26,8 @@
 extern "C" {
 #endif
 
-#include "common/net.h"
-#include "common/stats.h"
+#include "kernels/net.h"
+#include "common/stats/stats.h"
 
 typedef struct zc_gpu_ctx zc_gpu_ctx;
 

@@ -1,0 +1,46 @@
+/* task_data.h: the statistics of one fitness task (a space x dataset x
+ * batch, or one statistics file) held in memory, with the accuracies the
+ * programs are correlated against. Loaded from an HDF5 cache (`--stats`)
+ * or computed on the fly from a zc_task. */
+#ifndef ZC_TASK_DATA_H
+#define ZC_TASK_DATA_H
+
+#include <stddef.h>
+
+#include "common/stats/stats.h"
+#include "common/stats/stats_h5.h"
+#include "common/data/task.h"
+#include "common/stats/task_stats.h"
+
+typedef struct {
+    char name[128];          /* "nb201/cifar10/b1" or the file path         */
+    zc_stats_config cfg;
+    int n_archs;
+    zc_arch_stats *archs;    /* only the terminals that were asked for      */
+    double *acc;             /* n_archs accuracies (cfg.accuracy_column)    */
+} zc_task_data;
+
+
+
+/* zc_task_data_load: read the complete architectures of a stats file,
+ * keeping the terminals in want. Returns 0, or -1 with err. */
+int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, char *err,
+                      size_t errlen);
+
+/* zc_task_data_compute: compute the statistics of table rows[0..n) of task
+ * with `threads` threads, keeping the terminals in mask. */
+int zc_task_data_compute(zc_task_data *d, const zc_task *task, const int *rows, int n,
+                         zc_terminal_mask mask, int threads, int progress, char *err,
+                         size_t errlen);
+
+/* zc_task_data_bytes: bytes of tensor data held. */
+int64_t zc_task_data_bytes(const zc_task_data *d);
+
+void zc_task_data_free(zc_task_data *d);
+
+/* zc_parse_task_spec: "space:dataset[:batch]" into its parts (batch keeps
+ * its value when absent). Returns 0, or -1 with err quoting the text. */
+int zc_parse_task_spec(const char *text, char *space, size_t space_len, char *dataset,
+                       size_t dataset_len, int *batch, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,203 @@
+/* cmd_bench.c: `zcevo bench eval`: program-evaluation throughput on cached
+ * statistics (evaluations/s, bytes of statistics read/s, GPops/s = node
+ * elements/s), beside this machine's measured memory read bandwidth. It
+ * writes the programs it timed so scripts/bench_eval.py can time a PyTorch
+ * evaluator of the same programs over the same HDF5 tensors. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util/args.h"
+#include "common/program/evaluator.h"
+#include "common/program/program.h"
+#include "common/util/rng.h"
+#include "common/util/parallel.h"
+#include "common/util/util.h"
+#include "master/cli/commands.h"
+#include "master/gp/gp.h"
+#include "common/stats/task_data.h"
+#include "common/program/local_eval.h"
+#include "common/stats/stats_job.h"
+
+static void bench_help(void) {
+    printf("usage: zcevo bench eval --stats FILE.h5 [--programs 100] [--kind random|elementwise]\n"
+           "                       [--seed S] [--threads T] [--repeat R] [--write-programs F]\n\n"
+           "Time program evaluation over the architectures of a statistics file: R passes of\n"
+           "N random programs that are valid on every architecture (random: GP half-and-half\n"
+           "trees of depth 2..6; elementwise: chains of pointwise operations over terminals\n"
+           "ending in mean, mean_abs or frobenius). Prints evaluations/s (program x\n"
+           "architecture), bytes of statistics read/s, GPops/s, and the memory read bandwidth\n"
+           "measured here with the same threads.\n");
+}
+
+/* ---- memory bandwidth: T threads summing a 512 MiB array ---------------- */
+
+typedef struct {
+    const float *a;
+    size_t n;
+    double sum;
+} bw_arg;
+
+static void *bw_thread(void *p) {
+    bw_arg *b = p;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    for (size_t i = 0; i + 8 <= b->n; i += 8) {
+        s0 += b->a[i];
+        s1 += b->a[i + 1];
+        s2 += b->a[i + 2];
+        s3 += b->a[i + 3];
+        s4 += b->a[i + 4];
+        s5 += b->a[i + 5];
+        s6 += b->a[i + 6];
+        s7 += b->a[i + 7];
+    }
+    b->sum = (double)s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+    return NULL;
+}
+
+static double read_bandwidth(int threads) {
+    size_t n = (size_t)128 << 20; /* 512 MiB of floats */
+    float *a = zc_malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) a[i] = (float)(i & 1023);
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        pthread_t tid[64];
+        bw_arg args[64];
+        int t = threads > 64 ? 64 : threads;
+        double t0 = zc_now();
+        for (int i = 0; i < t; i++) {
+            args[i] = (bw_arg){a + n / t * i, n / t, 0};
+            pthread_create(&tid[i], NULL, bw_thread, &args[i]);
+        }
+        for (int i = 0; i < t; i++) pthread_join(tid[i], NULL);
+        double bw = sizeof(float) * (double)n / (zc_now() - t0);
+        if (bw > best) best = bw;
+    }
+    free(a);
+    return best;
+}
+
+/* ---- program sets ---------------------------------------------------------- */
+
+static const int k_pointwise[] = {ZC_OP_ABS, ZC_OP_SQUARE, ZC_OP_EXP, ZC_OP_RELU, ZC_OP_SIGN,
+                                  ZC_OP_SIGMOID, ZC_OP_LOG, ZC_OP_ABSLOG, ZC_OP_HEAVISIDE,
+                                  ZC_OP_POS_MASK, ZC_OP_NEG_MASK};
+static const int k_roots[] = {ZC_OP_MEAN, ZC_OP_MEAN_ABS, ZC_OP_FROBENIUS};
+
+/* elementwise_program: root(u_k(...u_1(terminal))) or root(binary(u(t1), t2))
+ * with a same-shape terminal pair (same tensor kind, other pass). */
+static void elementwise_program(zc_rng *rng, zc_program *p) {
+    p->len = 0;
+    int kind = (int)zc_rng_below(rng, ZC_NUM_TENSOR_KINDS);
+    int pass = (int)zc_rng_below(rng, ZC_NUM_PASSES);
+    p->code[p->len++] = (uint8_t)ZC_TERMINAL_ID(kind, pass);
+    int chain = 1 + (int)zc_rng_below(rng, 4);
+    for (int i = 0; i < chain; i++)
+        p->code[p->len++] = (uint8_t)k_pointwise[zc_rng_below(rng, ZC_ARRAY_LEN(k_pointwise))];
+    if (zc_rng_below(rng, 2)) {
+        p->code[p->len++] = (uint8_t)ZC_TERMINAL_ID(kind, (pass + 1) % ZC_NUM_PASSES);
+        static const int bin[] = {ZC_OP_ADD, ZC_OP_SUB, ZC_OP_MUL};
+        p->code[p->len++] = (uint8_t)bin[zc_rng_below(rng, 3)];
+    }
+    p->code[p->len++] = (uint8_t)k_roots[zc_rng_below(rng, ZC_ARRAY_LEN(k_roots))];
+}
+
+static int bench_eval(int argc, char **argv) {
+    const char *stats = NULL, *write_programs = NULL;
+    int n_programs = 100, threads = zc_default_threads(), repeat = 1, elementwise = 0;
+    uint64_t seed = 1;
+    static const char *const kinds[] = {"random", "elementwise", NULL};
+    zc_args a = zc_args_begin("bench", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help")) {
+            bench_help();
+            return ZC_EXIT_OK;
+        } else if (zc_args_opt(&a, "--stats")) stats = a.value;
+        else if (zc_args_opt(&a, "--programs")) n_programs = (int)zc_args_int(&a, 1, 100000);
+        else if (zc_args_opt(&a, "--kind")) elementwise = zc_args_choice(&a, kinds) == 1;
+        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
+        else if (zc_args_opt(&a, "--repeat")) repeat = (int)zc_args_int(&a, 1, 1000);
+        else if (zc_args_opt(&a, "--write-programs")) write_programs = a.value;
+        else zc_args_unknown(&a);
+    }
+    if (!stats) zc_usage_error("bench", "eval needs --stats FILE.h5");
+    char err[1024];
+    zc_task_data d;
+    if (zc_task_data_load(&d, stats, ZC_ALL_TERMINALS, err, sizeof err) != 0) zc_die("%s", err);
+
+    /* programs valid on every architecture */
+    zc_program *progs = zc_malloc(sizeof(zc_program) * (size_t)n_programs);
+    zc_gp_config cfg = zc_gp_config_default();
+    zc_rng rng = zc_rng_stream(seed, ZC_STREAM_GP, 99);
+    zc_eval_ctx *ctx = zc_eval_ctx_new();
+    int n = 0, tries = 0;
+    while (n < n_programs) {
+        if (++tries > 1000000) zc_die("could not draw %d valid programs", n_programs);
+        zc_program p;
+        if (elementwise) elementwise_program(&rng, &p);
+        else if (zc_gp_gen_half_and_half(&cfg, &rng, 2, 6, &p) != 0) continue;
+        int ok = 1;
+        for (int i = 0; i < d.n_archs && ok; i++) {
+            double s;
+            ok = zc_eval_network(ctx, &p, &d.archs[i], &s) == 0;
+        }
+        if (ok) progs[n++] = p;
+    }
+    zc_eval_ctx_free(ctx);
+    if (write_programs) {
+        FILE *f = fopen(write_programs, "w");
+        if (!f) zc_die("cannot write '%s'", write_programs);
+        for (int i = 0; i < n; i++) {
+            char text[4096];
+            zc_program_print(&progs[i], text, sizeof text);
+            fprintf(f, "%s\n", text);
+        }
+        fclose(f);
+    }
+
+    zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
+    double *scores = zc_malloc(sizeof(double) * (size_t)n * d.n_archs);
+    double *const sp[1] = {scores};
+    zc_local_eval_counters(e); /* reset */
+    double t0 = zc_now();
+    for (int r = 0; r < repeat; r++) zc_local_eval_score(e, progs, n, sp, err, sizeof err);
+    double secs = zc_now() - t0;
+    zc_eval_counters c = zc_local_eval_counters(e);
+    double checksum = 0;
+    for (int i = 0; i < n * d.n_archs; i++) checksum += scores[i];
+    double evals = (double)n * d.n_archs * repeat;
+    double bw = read_bandwidth(threads);
+    char b1[32], b2[32];
+    printf("bench eval: %s, %d architectures, %d %s programs x %d passes, %d threads\n", stats,
+           d.n_archs, n, elementwise ? "elementwise" : "random", repeat, threads);
+    printf("  time               %.3f s\n", secs);
+    printf("  evaluations/s      %.1f (program x architecture)\n", evals / secs);
+    printf("  programs/s         %.2f (each on all %d architectures)\n", n * repeat / secs,
+           d.n_archs);
+    printf("  statistics read/s  %s/s (%s read in all)\n",
+           zc_format_bytes((double)c.terminal_bytes / secs, b1),
+           zc_format_bytes((double)c.terminal_bytes, b2));
+    printf("  GPops/s            %.3f (node output elements per second)\n",
+           (double)c.elements / secs * 1e-9);
+    printf("  memory read bandwidth (this machine, %d threads): %s/s; achieved %.0f%%\n", threads,
+           zc_format_bytes(bw, b1), 100.0 * (double)c.terminal_bytes / secs / bw);
+    printf("  checksum           %.9g\n", checksum);
+    free(scores);
+    free(progs);
+    zc_local_eval_free(e);
+    zc_task_data_free(&d);
+    return ZC_EXIT_OK;
+}
+
+int zc_cmd_bench(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "eval") == 0) return bench_eval(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        bench_help();
+        return ZC_EXIT_OK;
+    }
+    zc_usage_error("bench", "expected a benchmark name: eval (statistics: "
+                   "scripts/bench_stats.py)");
+}

@@ -1,0 +1,345 @@
+/* cmd_score.c: `zcevo score`: score proxy programs on architectures (from
+ * statistics files, or computed on the fly keeping only what the programs
+ * need) and report their rank correlation with accuracy. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util/args.h"
+#include "common/util/correlation.h"
+#include "common/program/evaluator.h"
+#include "common/mpi/mpi_util.h"
+#include "common/program/program.h"
+#include "common/data/task.h"
+#include "common/util/parallel.h"
+#include "common/util/util.h"
+#include "master/cli/commands.h"
+#include "common/stats/task_data.h"
+#include "common/program/local_eval.h"
+#include "common/stats/device.h"
+#include "common/stats/stats_job.h"
+
+#define MAX_PROGRAMS 64
+#define MAX_SOURCES 64
+
+static void score_help(void) {
+    printf(
+        "usage: zcevo score (--stats FILE.h5 ... | --space S --dataset D [--archs N|all]\n"
+        "                   [--arch A ...] [--batch B]) --program P [--program P ...]\n\n"
+        "Score proxy programs on architectures and print, per source and program: the\n"
+        "number of architectures, how many the program is invalid on, Kendall tau-b and\n"
+        "Spearman rho between score and accuracy (over the valid ones).\n\n"
+        "  --program P         program text, e.g. 'frobenius(sigmoid(logdet(sign(\n"
+        "                      inpact_grad_data))))', or a named program: eznas-a (the\n"
+        "                      released EZNAS-A, terminal inpact_grad_data), eznas-a-wt\n"
+        "                      (the same on wt_grad_noise). Repeatable\n"
+        "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
+        "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
+        "  --image-size N, --device cpu|cuda|auto (statistics on the GPU when auto finds\n"
+        "                      one and the build has CUDA)\n"
+        "                      compute the statistics on the fly instead (as zcevo stats;\n"
+        "                      default --archs 100 --batch 16 --seed 1), keeping only the\n"
+        "                      terminals the programs read, one architecture at a time\n"
+        "  --csv FILE          per-architecture scores and accuracies\n"
+        "  --threads T         threads (default: number of cores)\n"
+        "  --data DIR          data folder (else $ZCEVO_DATA, else ../shared/data)\n"
+        "  --quiet             no progress lines\n");
+}
+
+/* Per source: scores[p][a], accuracies, identities. */
+typedef struct {
+    char name[160];
+    int n;
+    double *acc;
+    int *arch_index;
+    char **arch_str;
+    double *scores[MAX_PROGRAMS];
+} score_table;
+
+static void table_alloc(score_table *t, int n, int n_progs) {
+    t->n = n;
+    t->acc = zc_calloc((size_t)n, sizeof(double));
+    t->arch_index = zc_calloc((size_t)n, sizeof(int));
+    t->arch_str = zc_calloc((size_t)n, sizeof(char *));
+    for (int p = 0; p < n_progs; p++) t->scores[p] = zc_calloc((size_t)n, sizeof(double));
+}
+
+static void table_free(score_table *t, int n_progs) {
+    for (int i = 0; i < t->n; i++) free(t->arch_str[i]);
+    free(t->acc);
+    free(t->arch_index);
+    free(t->arch_str);
+    for (int p = 0; p < n_progs; p++) free(t->scores[p]);
+}
+
+/* Streaming sink: evaluate the programs on each record, keep the scores. */
+typedef struct {
+    score_table *table;
+    const zc_program *progs;
+    int n_progs;
+    zc_eval_ctx *ctx;
+    int offset, stride; /* record i is table row offset + i * stride (MPI) */
+} stream_sink;
+
+static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
+                        size_t errlen) {
+    (void)net, (void)err, (void)errlen;
+    stream_sink *s = ctx;
+    i = s->offset + i * s->stride;
+    double sc[MAX_PROGRAMS];
+    zc_eval_programs(s->ctx, s->progs, s->n_progs, rec, sc);
+    for (int p = 0; p < s->n_progs; p++) s->table->scores[p][i] = sc[p];
+    s->table->acc[i] = rec->accuracy;
+    s->table->arch_index[i] = rec->arch_index;
+    s->table->arch_str[i] = rec->arch_str;
+    rec->arch_str = NULL;
+    return 0;
+}
+
+/* gather_rows: a distributed on-the-fly score: rank r computed table rows
+ * r, r + size, ...; bring every row to rank 0 (scores are per
+ * architecture, so the table equals a single-rank one). */
+static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+    size_t cap = 64, len = 0;
+    unsigned char *buf = zc_malloc(cap);
+    for (int i = rank; i < t->n; i += size) {
+        const char *str = t->arch_str[i] ? t->arch_str[i] : "";
+        int32_t head[3] = {i, t->arch_index[i], (int32_t)strlen(str)};
+        size_t need = sizeof head + sizeof(double) * (size_t)(1 + n_progs) + strlen(str);
+        while (len + need > cap) buf = zc_realloc(buf, cap *= 2);
+        memcpy(buf + len, head, sizeof head);
+        len += sizeof head;
+        memcpy(buf + len, &t->acc[i], sizeof(double));
+        len += sizeof(double);
+        for (int p = 0; p < n_progs; p++, len += sizeof(double))
+            memcpy(buf + len, &t->scores[p][i], sizeof(double));
+        memcpy(buf + len, str, strlen(str));
+        len += strlen(str);
+    }
+    unsigned char *all;
+    int *lens;
+    zc_mpi_gather_bytes(buf, (int)len, &all, &lens);
+    free(buf);
+    if (rank != 0) return;
+    size_t off = (size_t)lens[0], end = 0;
+    for (int r = 0; r < size; r++) end += (size_t)lens[r];
+    while (off < end) {
+        int32_t head[3];
+        memcpy(head, all + off, sizeof head);
+        off += sizeof head;
+        int i = head[0];
+        t->arch_index[i] = head[1];
+        memcpy(&t->acc[i], all + off, sizeof(double));
+        off += sizeof(double);
+        for (int p = 0; p < n_progs; p++, off += sizeof(double))
+            memcpy(&t->scores[p][i], all + off, sizeof(double));
+        free(t->arch_str[i]);
+        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
+        memcpy(t->arch_str[i], all + off, (size_t)head[2]);
+        t->arch_str[i][head[2]] = 0;
+        off += (size_t)head[2];
+    }
+    free(all);
+    free(lens);
+}
+
+static void report(const score_table *t, const zc_program *progs, const char *const *texts,
+                   int n_progs) {
+    for (int p = 0; p < n_progs; p++) {
+        double *x = zc_malloc(sizeof(double) * (size_t)(t->n + 1));
+        double *y = zc_malloc(sizeof(double) * (size_t)(t->n + 1));
+        int m = 0, invalid = 0;
+        for (int i = 0; i < t->n; i++) {
+            if (!isfinite(t->scores[p][i]) || !isfinite(t->acc[i])) {
+                invalid++;
+                continue;
+            }
+            x[m] = t->scores[p][i];
+            y[m++] = t->acc[i];
+        }
+        double tau = zc_kendall_tau_b(x, y, m), rho = zc_spearman_rho(x, y, m);
+        printf("%-36s %-24.24s %6d %7d %8.4f %8.4f\n", t->name, texts[p], t->n, invalid, tau,
+               rho);
+        free(x);
+        free(y);
+    }
+    (void)progs;
+}
+
+static void write_csv(const char *path, score_table *tables, int n_tables,
+                      const char *const *texts, int n_progs) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) zc_die("cannot write '%s'", tmp);
+    fprintf(f, "source,arch_index,arch_str,accuracy");
+    for (int p = 0; p < n_progs; p++) {
+        fputc(',', f);
+        zc_fput_csv_field(f, texts[p]);
+    }
+    fprintf(f, "\n");
+    for (int s = 0; s < n_tables; s++)
+        for (int i = 0; i < tables[s].n; i++) {
+            fprintf(f, "%s,%d,", tables[s].name, tables[s].arch_index[i]);
+            zc_fput_csv_field(f, tables[s].arch_str[i]);
+            fprintf(f, ",%.6f", tables[s].acc[i]);
+            for (int p = 0; p < n_progs; p++) fprintf(f, ",%.9g", tables[s].scores[p][i]);
+            fprintf(f, "\n");
+        }
+    if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
+        zc_die("cannot write '%s'", path);
+}
+
+int zc_cmd_score(int argc, char **argv) {
+    const char *data_flag = NULL, *space = NULL, *dataset = "cifar10", *csv = NULL;
+    const char *acc_column = NULL;
+    const char *stats_files[MAX_SOURCES];
+    const char *prog_texts[MAX_PROGRAMS];
+    const char *arch_args[4096];
+    int n_stats = 0, n_progs = 0, n_arch_args = 0, archs = 100, batch = 16, quiet = 0;
+    int threads = zc_default_threads();
+    uint64_t seed = 1;
+    int image_size = 0;
+    const char *device_flag = "auto";
+    /* under mpirun/srun, on-the-fly statistics are spread over the ranks;
+     * rank 0 reports (the others parse the same command line quietly) */
+    int mpi_rank, mpi_size;
+    zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
+    if (mpi_rank != 0) zc_mpi_mute_stderr();
+    zc_args a = zc_args_begin("score", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            score_help();
+            zc_mpi_end();
+            return ZC_EXIT_OK;
+        } else if (zc_args_opt(&a, "--program")) {
+            if (n_progs == MAX_PROGRAMS) zc_usage_error("score", "at most %d programs", MAX_PROGRAMS);
+            prog_texts[n_progs++] = a.value;
+        } else if (zc_args_opt(&a, "--stats")) {
+            if (n_stats == MAX_SOURCES) zc_usage_error("score", "at most %d --stats", MAX_SOURCES);
+            stats_files[n_stats++] = a.value;
+        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
+        else if (zc_args_opt(&a, "--space")) space = a.value;
+        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
+        else if (zc_args_opt(&a, "--archs"))
+            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 2, 1 << 30);
+        else if (zc_args_opt(&a, "--arch")) {
+            if (n_arch_args == 4096) zc_usage_error("score", "too many --arch");
+            arch_args[n_arch_args++] = a.value;
+        } else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
+        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
+        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
+        else if (zc_args_opt(&a, "--device")) device_flag = a.value;
+        else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
+        else if (zc_args_opt(&a, "--csv")) csv = a.value;
+        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
+        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
+        else zc_args_unknown(&a);
+    }
+    if (n_progs == 0) zc_usage_error("score", "give at least one --program");
+    if (n_stats && space) zc_usage_error("score", "--stats and --space exclude each other");
+    if (!n_stats && !space) space = "nb201";
+
+    zc_program progs[MAX_PROGRAMS];
+    const char *texts[MAX_PROGRAMS];
+    char printed[MAX_PROGRAMS][512];
+    zc_terminal_mask mask = 0;
+    for (int p = 0; p < n_progs; p++) {
+        const char *named = zc_program_named(prog_texts[p]);
+        char err[256];
+        if (zc_program_parse(named ? named : prog_texts[p], &progs[p], err, sizeof err) != 0)
+            zc_usage_error("score", "--program '%s': %s", prog_texts[p], err);
+        mask |= zc_program_terminals(&progs[p]);
+        if (named) texts[p] = prog_texts[p];
+        else {
+            zc_program_print(&progs[p], printed[p], sizeof printed[p]);
+            texts[p] = printed[p];
+        }
+    }
+
+    char err[1024];
+    if (mpi_rank != 0 && n_stats) { /* statistics files: rank 0 scores alone */
+        zc_mpi_restore_stderr();
+        zc_mpi_end();
+        return ZC_EXIT_OK;
+    }
+    int n_tables = n_stats ? n_stats : 1;
+    score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
+    double t0 = zc_now();
+    if (n_stats) {
+        for (int s = 0; s < n_stats; s++) {
+            zc_task_data d;
+            if (zc_task_data_load(&d, stats_files[s], mask, err, sizeof err) != 0)
+                zc_die("%s", err);
+            zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
+            table_alloc(&tables[s], d.n_archs, n_progs);
+            snprintf(tables[s].name, sizeof tables[s].name, "%s", stats_files[s]);
+            double *flat = zc_malloc(sizeof(double) * (size_t)d.n_archs * n_progs);
+            double *const scores[1] = {flat};
+            zc_local_eval_score(e, progs, n_progs, scores, err, sizeof err);
+            for (int i = 0; i < d.n_archs; i++) {
+                tables[s].acc[i] = d.acc[i];
+                tables[s].arch_index[i] = d.archs[i].arch_index;
+                tables[s].arch_str[i] = zc_strdup(d.archs[i].arch_str ? d.archs[i].arch_str : "");
+                for (int p = 0; p < n_progs; p++)
+                    tables[s].scores[p][i] = flat[(size_t)p * d.n_archs + i];
+            }
+            free(flat);
+            zc_local_eval_free(e);
+            zc_task_data_free(&d);
+        }
+    } else {
+        char *data_dir = zc_data_dir(data_flag);
+        zc_task task;
+        if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
+                                image_size, err, sizeof err) != 0)
+            zc_die("%s", err);
+        int cuda_device;
+        if (zc_device_resolve(device_flag, &cuda_device, err, sizeof err) != 0)
+            zc_die("%s", err);
+        int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
+        int n_rows = 0;
+        if (n_arch_args) {
+            for (int i = 0; i < n_arch_args; i++)
+                if (zc_task_resolve_arch(&task, arch_args[i], &rows[n_rows++], err,
+                                         sizeof err) != 0)
+                    zc_die("%s", err);
+        } else n_rows = zc_task_sample_rows(&task, archs, seed, rows);
+        table_alloc(&tables[0], n_rows, n_progs);
+        snprintf(tables[0].name, sizeof tables[0].name, "%s/%s/b%d", space, dataset, batch);
+        if (!quiet)
+            fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
+                    "%d of 22\n", n_rows, space, dataset, batch, task.image_source,
+                    __builtin_popcount(mask));
+        stream_sink sink = {&tables[0], progs, n_progs, zc_eval_ctx_new(), mpi_rank, mpi_size};
+        int n_mine = 0;
+        for (int i = mpi_rank; i < n_rows; i += mpi_size) rows[n_mine++] = rows[i];
+        if (mpi_rank != 0) zc_mpi_restore_stderr();
+        zc_stats_job job = {.task = &task, .mask = mask, .n_rows = n_mine, .rows = rows,
+                            .threads = threads, .progress = !quiet && mpi_rank == 0,
+                            .label = "score",
+                            .sink = score_record, .sink_ctx = &sink,
+                            .use_cuda = cuda_device >= 0, .cuda_device = cuda_device};
+        if (zc_stats_job_run(&job, err, sizeof err) != 0) zc_die("%s", err);
+        zc_eval_ctx_free(sink.ctx);
+        if (mpi_size > 1) gather_rows(&tables[0], n_progs, mpi_rank, mpi_size);
+        free(rows);
+        zc_task_free(&task);
+        free(data_dir);
+    }
+    if (mpi_rank != 0) {
+        for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
+        free(tables);
+        zc_mpi_end();
+        return ZC_EXIT_OK;
+    }
+    printf("%-36s %-24s %6s %7s %8s %8s\n", "source", "program", "n", "invalid", "tau", "rho");
+    for (int s = 0; s < n_tables; s++) report(&tables[s], progs, texts, n_progs);
+    if (!quiet) fprintf(stderr, "score: %.2f s\n", zc_now() - t0);
+    if (csv) write_csv(csv, tables, n_tables, texts, n_progs);
+    for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
+    free(tables);
+    zc_mpi_end();
+    return ZC_EXIT_OK;
+}

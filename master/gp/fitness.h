@@ -1,0 +1,56 @@
+/* fitness.h: from per-architecture program scores to GP fitness, and the
+ * interface of whatever computes those scores (the local thread pool here,
+ * the MPI worker pool in a distributed run).
+ *
+ * Fitness of a program (EZNAS section 4, with documented options): for each
+ * task t and each of D fixed random subsets of S architectures (drawn once
+ * from the seed, so fitness is a fixed function of the program and can be
+ * cached; S = 0 means all architectures, then D = 1), Kendall tau-b between
+ * score and accuracy; `abs` tau flips a negative value (a proxy may rank in
+ * reverse, as EZNAS), `signed` keeps it; a task's value is the mean over its
+ * draws; fitness is the min (EZNAS) or mean over tasks. A program that is
+ * invalid (NaN score) on any architecture of a subset, or whose scores are
+ * all tied, is invalid (NaN fitness). */
+#ifndef ZC_FITNESS_H
+#define ZC_FITNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/program/program.h"
+
+typedef enum { ZC_AGG_MIN, ZC_AGG_MEAN } zc_aggregate;
+
+typedef struct {
+    int n_tasks;
+    int *n_archs;       /* per task                                          */
+    double **acc;       /* per task, n_archs accuracies                      */
+    int subset_size;    /* S (0: all)                                        */
+    int draws;          /* D                                                 */
+    int **subsets;      /* per task, draws * S' indices (S' = min(S, n))     */
+    int *subset_len;    /* per task, S'                                      */
+    zc_aggregate aggregate;
+    int abs_tau;        /* 1: |tau| (EZNAS), 0: signed                       */
+} zc_fitness_spec;
+
+/* zc_fitness_spec_init: subsets drawn from zc_rng_stream(seed,
+ * ZC_STREAM_SUBSET, task). acc arrays are copied. */
+void zc_fitness_spec_init(zc_fitness_spec *f, int n_tasks, const int *n_archs,
+                          const double *const *acc, int subset_size, int draws,
+                          zc_aggregate aggregate, int abs_tau, uint64_t seed);
+void zc_fitness_spec_free(zc_fitness_spec *f);
+
+/* zc_fitness_of: fitness of program p from scores[t][p * n_archs[t] + a]. */
+double zc_fitness_of(const zc_fitness_spec *f, double *const *scores, int p);
+
+/* Scores of programs on every architecture of every task. */
+typedef struct {
+    void *ctx;
+    /* score: fill scores[t][p * n_archs[t] + a] (NaN = invalid). Returns 0,
+     * 1 when interrupted by a stop request (nothing usable), or -1 with err
+     * on failure (e.g. a worker lost). */
+    int (*score)(void *ctx, const zc_program *progs, int n, double *const *scores,
+                 char *err, size_t errlen);
+} zc_score_backend;
+
+#endif
