@@ -39,8 +39,17 @@
  * zc_rng_stream(seed, ZC_STREAM_GP, 0)); callbacks fill arrays, so the
  * order in which they compute results does not matter. The fitness cache
  * assumes a program's fitness is fixed during a run; a driver that changes
- * the fitness data per generation sets cache_fitness = 0 (the cache is then
- * cleared at the start of every generation) or calls zc_gp_cache_clear.
+ * the fitness data per generation sets cache_fitness = 0 (the cache then
+ * holds only the last generation's results).
+ *
+ * The primitive set (zc_gp_primitives: operations, terminals) is built once
+ * from the config when the state is made (zc_gp_init, zc_gp_state_load) and
+ * every tree operation takes it as a parameter.
+ *
+ * The engine's sources: gp_config.c (options), gp_tree.c (primitive set,
+ * tree generation and variation), gp_cache.c (the fitness cache),
+ * gp_state.c (state and hall of fame), gp_generation.c (one generation),
+ * gp_save.c (the serialised state); gp_internal.h joins them.
  */
 #ifndef ZC_GP_H
 #define ZC_GP_H
@@ -96,7 +105,7 @@ typedef struct {
     int elitism;             /* best programs always kept              1 */
     double fresh_fraction;   /* fraction of lambda fresh random        0
                                 (released code; the paper used 0.5)       */
-    int generations;         /* for drivers (zc_gp_run)               15 */
+    int generations;         /* for the driver (zcevo evolve)         15 */
     int use_add_noise;       /* add_noise in the primitive set         0 */
     zc_terminal_mask terminals; /* terminals that may appear         all */
     zc_gp_dedup dedup;       /*                                  program */
@@ -126,6 +135,19 @@ int zc_gp_config_set(zc_gp_config *cfg, const char *key, const char *value,
 /* zc_gp_config_write: write every option as "key=value" lines (stable order,
  * parseable by zc_gp_config_set) to f. Returns 0, or -1 on a write error. */
 int zc_gp_config_write(const zc_gp_config *cfg, FILE *f);
+
+/* ---- primitive set ----------------------------------------------------------- */
+
+/* The nodes trees are built from: operation codes (ZC_OP_*), terminal codes
+ * and DEAP's pset.terminalRatio = n_terms / (n_terms + n_ops). The engine
+ * builds it from the config (zc_gp_primitives_from_config, gp_internal.h). */
+typedef struct {
+    int ops[ZC_NUM_OPS];
+    int n_ops;
+    int terms[ZC_NUM_TERMINALS];
+    int n_terms;
+    double terminal_ratio;
+} zc_gp_primitives;
 
 /* ---- state ------------------------------------------------------------------- */
 
@@ -159,6 +181,7 @@ typedef struct {
  * population (programs, fitness, evaluated flags), hall of fame, cache. */
 typedef struct {
     zc_gp_config config;
+    zc_gp_primitives primitives; /* built from config; not serialised    */
     zc_rng rng;
     int generation;          /* completed generations                       */
     long long evaluations;   /* programs sent to evaluate, all generations  */
@@ -207,22 +230,8 @@ void zc_gp_free(zc_gp_state *state);
 int zc_gp_generation(zc_gp_state *state, const zc_fitness_fn *fitness,
                      zc_gp_stats *stats, char *err, size_t errlen);
 
-/* zc_gp_run: generations until state->generation == config.generations,
- * calling report(report_ctx, stats) after each (report may be NULL).
- * Returns 0 or the first failure of zc_gp_generation. */
-int zc_gp_run(zc_gp_state *state, const zc_fitness_fn *fitness,
-              void (*report)(void *report_ctx, const zc_gp_stats *stats),
-              void *report_ctx, char *err, size_t errlen);
-
 /* zc_gp_stats_write: one human-readable log line for stats. */
 void zc_gp_stats_write(const zc_gp_stats *stats, FILE *f);
-
-/* zc_gp_cache_lookup: 1 and *fitness when the canonical form of p has a
- * cached fitness, else 0. */
-int zc_gp_cache_lookup(const zc_gp_state *state, const zc_program *p, double *fitness);
-
-/* zc_gp_cache_clear: forget every cached fitness. */
-void zc_gp_cache_clear(zc_gp_state *state);
 
 /* ---- checkpoints ----------------------------------------------------------- */
 
