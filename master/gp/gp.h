@@ -39,8 +39,9 @@
  * zc_rng_stream(seed, ZC_STREAM_GP, 0)); callbacks fill arrays, so the
  * order in which they compute results does not matter. The fitness cache
  * assumes a program's fitness is fixed during a run; a driver that changes
- * the fitness data per generation sets cache_fitness = 0 (the cache then
- * holds only the last generation's results).
+ * the fitness data per generation sets cache_fitness = 0 (the cache is then
+ * never consulted; it holds only the last generation's results, which a
+ * checkpoint stores).
  *
  * The primitive set (zc_gp_primitives: operations, terminals) is built once
  * from the config when the state is made (zc_gp_init, zc_gp_state_load) and
