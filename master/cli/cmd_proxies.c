@@ -83,6 +83,7 @@ static void write_csv(const char *path, const zc_task *t, const int *rows, int n
         zc_die("cannot write '%s'", path);
 }
 
+/* h5_attr_str: a fixed-length ASCII string attribute of obj. */
 static void h5_attr_str(hid_t obj, const char *name, const char *value) {
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, strlen(value) + 1);
@@ -94,22 +95,46 @@ static void h5_attr_str(hid_t obj, const char *name, const char *value) {
     H5Tclose(type);
 }
 
+/* proxy_columns: the comma-separated names of the proxies in mask into
+ * names (1024 bytes); returns their count. */
+static int proxy_columns(zc_proxy_mask mask, char names[1024]) {
+    int np = 0;
+    names[0] = 0;
+    for (int p = 0; p < ZC_PX_COUNT; p++)
+        if (mask & (1u << p)) {
+            if (np++) strcat(names, ",");
+            strcat(names, zc_proxy_name(p));
+        }
+    return np;
+}
+
+/* h5_task_attributes: space, dataset, batch, seed, init and image_source
+ * as string attributes of the file. */
+static void h5_task_attributes(hid_t f, const zc_task *t, const char *init) {
+    char buf[64];
+    h5_attr_str(f, "space", t->space);
+    h5_attr_str(f, "dataset", t->dataset);
+    snprintf(buf, sizeof buf, "%d", t->batch);
+    h5_attr_str(f, "batch", buf);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
+    h5_attr_str(f, "seed", buf);
+    h5_attr_str(f, "init", init);
+    h5_attr_str(f, "image_source", t->image_source);
+}
+
 /* write_h5: /values (n x P float64, columns named by the attribute
  * proxy_names, comma-separated), /arch_index (int64), /accuracy
- * (float64), attributes space, dataset, batch, seed, init. */
+ * (float64, attribute column), attributes space, dataset, batch, seed,
+ * init, image_source (written to path.partial, then renamed). Errors end
+ * the program. */
 static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
                      zc_proxy_mask mask, const double *values, const char *init) {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.partial", path);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) zc_die("cannot create HDF5 file '%s'", tmp);
-    int np = 0;
-    char names[1024] = "";
-    for (int p = 0; p < ZC_PX_COUNT; p++)
-        if (mask & (1u << p)) {
-            if (np++) strcat(names, ",");
-            strcat(names, zc_proxy_name(p));
-        }
+    char names[1024];
+    int np = proxy_columns(mask, names);
     double *v = zc_malloc(sizeof(double) * (size_t)(n * np + 1));
     double *acc = zc_malloc(sizeof(double) * (size_t)(n + 1));
     long long *idx = zc_malloc(sizeof(long long) * (size_t)(n + 1));
@@ -133,15 +158,7 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
     ds = H5Dcreate2(f, "arch_index", H5T_STD_I64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     rc |= H5Dwrite(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx);
     H5Dclose(ds);
-    char buf[64];
-    h5_attr_str(f, "space", t->space);
-    h5_attr_str(f, "dataset", t->dataset);
-    snprintf(buf, sizeof buf, "%d", t->batch);
-    h5_attr_str(f, "batch", buf);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
-    h5_attr_str(f, "seed", buf);
-    h5_attr_str(f, "init", init);
-    h5_attr_str(f, "image_source", t->image_source);
+    h5_task_attributes(f, t, init);
     H5Sclose(s1);
     H5Sclose(s2);
     if (H5Fclose(f) < 0 || rc < 0 || zc_fsync_rename(tmp, path) != 0)

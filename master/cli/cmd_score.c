@@ -98,10 +98,10 @@ static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     return 0;
 }
 
-/* gather_rows: a distributed on-the-fly score: rank r computed table rows
- * r, r + size, ...; bring every row to rank 0 (scores are per
- * architecture, so the table equals a single-rank one). */
-static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+/* pack_rows: table rows rank, rank + size, ... as bytes: per row its
+ * position, arch_index, string length, accuracy, scores, string. */
+static unsigned char *pack_rows(const score_table *t, int n_progs, int rank, int size,
+                                size_t *len_out) {
     size_t cap = 64, len = 0;
     unsigned char *buf = zc_malloc(cap);
     for (int i = rank; i < t->n; i += size) {
@@ -118,29 +118,45 @@ static void gather_rows(score_table *t, int n_progs, int rank, int size) {
         memcpy(buf + len, str, strlen(str));
         len += strlen(str);
     }
+    *len_out = len;
+    return buf;
+}
+
+/* unpack_rows: the rows packed in bytes[off..end) into their positions. */
+static void unpack_rows(score_table *t, int n_progs, const unsigned char *bytes, size_t off,
+                        size_t end) {
+    while (off < end) {
+        int32_t head[3];
+        memcpy(head, bytes + off, sizeof head);
+        off += sizeof head;
+        int i = head[0];
+        t->arch_index[i] = head[1];
+        memcpy(&t->acc[i], bytes + off, sizeof(double));
+        off += sizeof(double);
+        for (int p = 0; p < n_progs; p++, off += sizeof(double))
+            memcpy(&t->scores[p][i], bytes + off, sizeof(double));
+        free(t->arch_str[i]);
+        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
+        memcpy(t->arch_str[i], bytes + off, (size_t)head[2]);
+        t->arch_str[i][head[2]] = 0;
+        off += (size_t)head[2];
+    }
+}
+
+/* gather_rows: a distributed on-the-fly score: rank r computed table rows
+ * r, r + size, ...; bring every row to rank 0 (scores are per
+ * architecture, so the table equals a single-rank one). */
+static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+    size_t len;
+    unsigned char *buf = pack_rows(t, n_progs, rank, size, &len);
     unsigned char *all;
     int *lens;
     zc_mpi_gather_bytes(buf, (int)len, &all, &lens);
     free(buf);
     if (rank != 0) return;
-    size_t off = (size_t)lens[0], end = 0;
+    size_t end = 0;
     for (int r = 0; r < size; r++) end += (size_t)lens[r];
-    while (off < end) {
-        int32_t head[3];
-        memcpy(head, all + off, sizeof head);
-        off += sizeof head;
-        int i = head[0];
-        t->arch_index[i] = head[1];
-        memcpy(&t->acc[i], all + off, sizeof(double));
-        off += sizeof(double);
-        for (int p = 0; p < n_progs; p++, off += sizeof(double))
-            memcpy(&t->scores[p][i], all + off, sizeof(double));
-        free(t->arch_str[i]);
-        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
-        memcpy(t->arch_str[i], all + off, (size_t)head[2]);
-        t->arch_str[i][head[2]] = 0;
-        off += (size_t)head[2];
-    }
+    unpack_rows(t, n_progs, all, (size_t)lens[0], end); /* rank 0's rows are in place */
     free(all);
     free(lens);
 }
