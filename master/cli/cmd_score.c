@@ -13,12 +13,10 @@
 #include "common/mpi/mpi_util.h"
 #include "common/program/program.h"
 #include "common/data/task.h"
-#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "master/cli/commands.h"
 #include "common/stats/task_data.h"
 #include "common/program/local_eval.h"
-#include "common/stats/device.h"
 #include "common/stats/stats_job.h"
 
 #define MAX_PROGRAMS 64

@@ -12,7 +12,6 @@
 #include "common/stats/stats_h5.h"
 #include "common/data/task.h"
 #include "common/stats/task_stats.h"
-#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "common/mpi/mpi_util.h"
 #include "master/cli/commands.h"
