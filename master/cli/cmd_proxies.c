@@ -11,12 +11,11 @@
 #include <string.h>
 
 #include "common/util/args.h"
+#include "master/cli/task_options.h"
 #include "common/util/correlation.h"
 #include "common/mpi/mpi_util.h"
 #include "common/proxies/proxies.h"
-#include "common/nets/space.h"
 #include "common/data/task.h"
-#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "master/cli/commands.h"
 #include "master/cli/proxies_journal.h"
@@ -57,6 +56,9 @@ static void proxies_help(void) {
         "depend on the number of ranks or threads.\n");
 }
 
+/* write_csv: per architecture: arch_index, arch_str, accuracy and the
+ * proxies of mask (written to path.partial, then renamed). Errors end the
+ * program. */
 static void write_csv(const char *path, const zc_task *t, const int *rows, int n,
                       zc_proxy_mask mask, const double *values) {
     char tmp[1100];
@@ -79,6 +81,7 @@ static void write_csv(const char *path, const zc_task *t, const int *rows, int n
         zc_die("cannot write '%s'", path);
 }
 
+/* h5_attr_str: a fixed-length ASCII string attribute of obj. */
 static void h5_attr_str(hid_t obj, const char *name, const char *value) {
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, strlen(value) + 1);
@@ -90,22 +93,46 @@ static void h5_attr_str(hid_t obj, const char *name, const char *value) {
     H5Tclose(type);
 }
 
+/* proxy_columns: the comma-separated names of the proxies in mask into
+ * names (1024 bytes); returns their count. */
+static int proxy_columns(zc_proxy_mask mask, char names[1024]) {
+    int np = 0;
+    names[0] = 0;
+    for (int p = 0; p < ZC_PX_COUNT; p++)
+        if (mask & (1u << p)) {
+            if (np++) strcat(names, ",");
+            strcat(names, zc_proxy_name(p));
+        }
+    return np;
+}
+
+/* h5_task_attributes: space, dataset, batch, seed, init and image_source
+ * as string attributes of the file. */
+static void h5_task_attributes(hid_t f, const zc_task *t, const char *init) {
+    char buf[64];
+    h5_attr_str(f, "space", t->space);
+    h5_attr_str(f, "dataset", t->dataset);
+    snprintf(buf, sizeof buf, "%d", t->batch);
+    h5_attr_str(f, "batch", buf);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
+    h5_attr_str(f, "seed", buf);
+    h5_attr_str(f, "init", init);
+    h5_attr_str(f, "image_source", t->image_source);
+}
+
 /* write_h5: /values (n x P float64, columns named by the attribute
  * proxy_names, comma-separated), /arch_index (int64), /accuracy
- * (float64), attributes space, dataset, batch, seed, init. */
+ * (float64, attribute column), attributes space, dataset, batch, seed,
+ * init, image_source (written to path.partial, then renamed). Errors end
+ * the program. */
 static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
                      zc_proxy_mask mask, const double *values, const char *init) {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.partial", path);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) zc_die("cannot create HDF5 file '%s'", tmp);
-    int np = 0;
-    char names[1024] = "";
-    for (int p = 0; p < ZC_PX_COUNT; p++)
-        if (mask & (1u << p)) {
-            if (np++) strcat(names, ",");
-            strcat(names, zc_proxy_name(p));
-        }
+    char names[1024];
+    int np = proxy_columns(mask, names);
     double *v = zc_malloc(sizeof(double) * (size_t)(n * np + 1));
     double *acc = zc_malloc(sizeof(double) * (size_t)(n + 1));
     long long *idx = zc_malloc(sizeof(long long) * (size_t)(n + 1));
@@ -129,15 +156,7 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
     ds = H5Dcreate2(f, "arch_index", H5T_STD_I64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     rc |= H5Dwrite(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx);
     H5Dclose(ds);
-    char buf[64];
-    h5_attr_str(f, "space", t->space);
-    h5_attr_str(f, "dataset", t->dataset);
-    snprintf(buf, sizeof buf, "%d", t->batch);
-    h5_attr_str(f, "batch", buf);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
-    h5_attr_str(f, "seed", buf);
-    h5_attr_str(f, "init", init);
-    h5_attr_str(f, "image_source", t->image_source);
+    h5_task_attributes(f, t, init);
     H5Sclose(s1);
     H5Sclose(s2);
     if (H5Fclose(f) < 0 || rc < 0 || zc_fsync_rename(tmp, path) != 0)
@@ -145,6 +164,30 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
     free(v);
     free(acc);
     free(idx);
+}
+
+/* The correlation of one proxy with the accuracy. */
+typedef struct {
+    double tau, rho;
+    int n_valid;  /* architectures where both are finite */
+    int constant; /* every valid architecture has the same value */
+} proxy_correlation;
+
+/* correlate_proxy: proxy p's values against the accuracies; x, y hold n. */
+static proxy_correlation correlate_proxy(const zc_task *t, const int *rows, int n, int p,
+                                         const double *values, double *x, double *y) {
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        double v = values[(size_t)i * ZC_PX_COUNT + p];
+        double a = zc_bench_table_value(&t->table, rows[i], t->acc_col);
+        if (isfinite(v) && isfinite(a)) {
+            x[m] = v;
+            y[m++] = a;
+        }
+    }
+    proxy_correlation c = {zc_kendall_tau_b(x, y, m), zc_spearman_rho(x, y, m), m, m > 0};
+    for (int i = 1; i < m; i++) c.constant &= x[i] == x[0];
+    return c;
 }
 
 /* print_table: Markdown correlation table on stdout (and CSV if path). */
@@ -166,25 +209,15 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
     printf("|---|---:|---:|---:|---:|\n");
     for (int p = 0; p < ZC_PX_COUNT; p++) {
         if (!(mask & (1u << p))) continue;
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            double v = values[(size_t)i * ZC_PX_COUNT + p];
-            double a = zc_bench_table_value(&t->table, rows[i], t->acc_col);
-            if (isfinite(v) && isfinite(a)) {
-                x[m] = v;
-                y[m++] = a;
-            }
-        }
-        double tau = zc_kendall_tau_b(x, y, m), rho = zc_spearman_rho(x, y, m);
-        int constant = m > 0;
-        for (int i = 1; i < m; i++) constant &= x[i] == x[0];
-        if (constant) /* every architecture scores the same: no ranking at all */
+        proxy_correlation c = correlate_proxy(t, rows, n, p, values, x, y);
+        const int m = c.n_valid;
+        if (c.constant) /* every architecture scores the same: no ranking at all */
             printf("| %s | constant | constant | %d | %d |\n", zc_proxy_name(p), m, n - m);
         else
-            printf("| %s | %.4f | %.4f | %d | %d |\n", zc_proxy_name(p), tau, rho, m, n - m);
+            printf("| %s | %.4f | %.4f | %d | %d |\n", zc_proxy_name(p), c.tau, c.rho, m, n - m);
         if (csv)
             fprintf(csv, "%s,%s,%s,%.6f,%.6f,%d,%d\n", t->space, t->dataset, zc_proxy_name(p),
-                    tau, rho, m, n - m);
+                    c.tau, c.rho, m, n - m);
     }
     if (csv && (fclose(csv) != 0 || zc_fsync_rename(tmp, csv_path) != 0))
         zc_die("cannot write '%s'", csv_path);
@@ -192,137 +225,180 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
     free(y);
 }
 
+static const zc_task_option_rules k_proxies_rules = {
+    .command = "proxies", .space = "nb201", .archs = 100, .archs_min = 1, .batch = 64,
+    .batch_min = 2, .check_space = 1};
+
+/* The command line. */
+typedef struct {
+    zc_task_options task;
+    const char *list, *init, *out_csv, *out_h5, *out_corr;
+    zc_proxy_mask mask; /* of list, set by check_options */
+    char default_csv[256];
+} proxies_options;
+
+/* read_options: the command line into *o; 1 when --help was printed. */
+static int read_options(proxies_options *o, int argc, char **argv) {
+    static const char *const inits[] = {"xautodl", "torch", NULL};
+    memset(o, 0, sizeof *o);
+    zc_task_options_init(&o->task, &k_proxies_rules);
+    o->list = "all";
+    o->init = "xautodl";
+    zc_args a = zc_args_begin("proxies", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            proxies_help();
+            return 1;
+        } else if (zc_task_options_read(&o->task, &a)) continue;
+        else if (zc_args_opt(&a, "--proxies")) o->list = a.value;
+        else if (zc_args_opt(&a, "--init")) o->init = inits[zc_args_choice(&a, inits)];
+        else if (zc_args_opt(&a, "--out-csv")) o->out_csv = a.value;
+        else if (zc_args_opt(&a, "--out-h5")) o->out_h5 = a.value;
+        else if (zc_args_opt(&a, "--out-corr")) o->out_corr = a.value;
+        else zc_args_unknown(&a);
+    }
+    return 0;
+}
+
+/* check_options: the proxy list and the space (usage errors); the default
+ * CSV name. */
+static void check_options(proxies_options *o) {
+    char bad[64];
+    if (zc_proxy_parse_list(o->list, &o->mask, bad, sizeof bad) != 0)
+        zc_usage_error("proxies", "unknown proxy '%s' in --proxies", bad);
+    zc_task_options_check(&o->task);
+    if (!o->out_csv) {
+        snprintf(o->default_csv, sizeof o->default_csv, "proxies_%s_%s.csv", o->task.space,
+                 o->task.dataset);
+        o->out_csv = o->default_csv;
+    }
+}
+
+/* The architectures a run still has to compute. */
+typedef struct {
+    zc_proxies_journal *journal;
+    char path[1100];
+    int64_t *arch_index; /* per position (the journal refers to it) */
+    unsigned char *done; /* per position: found in the journal */
+    int n_done;
+    int *todo; /* the other positions */
+    int n_todo;
+} proxies_resume;
+
+/* open_resume_journal: the journal <out-csv>.journal of this configuration:
+ * the values of the architectures a killed run already finished go into
+ * values; r->todo lists the others. Errors end the program. */
+static void open_resume_journal(const proxies_options *o, const zc_task_choice *c,
+                                double *values, proxies_resume *r) {
+    const zc_task_options *to = &o->task;
+    char signature[1024], err[1024];
+    snprintf(r->path, sizeof r->path, "%s.journal", o->out_csv);
+    snprintf(signature, sizeof signature,
+             "space=%s dataset=%s batch=%d seed=%llu image=%d init=%s accuracy=%s "
+             "proxies=0x%x", to->space, to->dataset, to->batch, (unsigned long long)to->seed,
+             c->task.image_hw, o->init, c->task.acc_column, (unsigned)o->mask);
+    int n_rows = c->n_rows;
+    r->arch_index = zc_malloc(sizeof(int64_t) * (size_t)(n_rows + 1));
+    for (int i = 0; i < n_rows; i++) r->arch_index[i] = c->task.table.arch_index[c->rows[i]];
+    r->done = zc_calloc((size_t)n_rows + 1, 1);
+    r->n_done = 0;
+    r->journal = zc_proxies_journal_open(r->path, signature, r->arch_index, n_rows,
+                                         ZC_PX_COUNT, values, r->done, &r->n_done, err,
+                                         sizeof err);
+    if (!r->journal) zc_die("%s", err);
+    r->todo = zc_malloc(sizeof(int) * (size_t)(n_rows + 1));
+    r->n_todo = 0;
+    for (int i = 0; i < n_rows; i++)
+        if (!r->done[i]) r->todo[r->n_todo++] = i;
+}
+
+/* close_resume_journal: close (and remove: the outputs are complete). */
+static void close_resume_journal(proxies_resume *r) {
+    zc_proxies_journal_close(r->journal, 1);
+    free(r->todo);
+    free(r->done);
+    free(r->arch_index);
+}
+
+/* write_outputs: the CSV, the HDF5 file (with --out-h5), the correlation
+ * table on stdout (and as CSV with --out-corr). */
+static void write_outputs(const proxies_options *o, const zc_task_choice *c,
+                          const double *values) {
+    write_csv(o->out_csv, &c->task, c->rows, c->n_rows, o->mask, values);
+    if (o->out_h5) write_h5(o->out_h5, &c->task, c->rows, c->n_rows, o->mask, values, o->init);
+    print_table(&c->task, c->rows, c->n_rows, o->mask, values, o->out_corr);
+}
+
+/* compute_and_write: rank 0 (or the only process): resume from the
+ * journal, compute the remaining architectures (threads, or the worker
+ * ranks), write the outputs. Errors end the program. */
+static void compute_and_write(const proxies_options *o, const zc_task_choice *c,
+                              const zc_proxies_job *job, int mpi_size, double *values) {
+    const zc_task_options *to = &o->task;
+    char err[1024];
+    proxies_resume r;
+    open_resume_journal(o, c, values, &r);
+    if (!to->quiet)
+        fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures "
+                "(%d already in '%s'), %d %s, %s\n", to->space, to->dataset, to->batch,
+                (unsigned long long)to->seed, o->init, c->n_rows, r.n_done, r.path,
+                mpi_size > 1 ? mpi_size - 1 : to->threads,
+                mpi_size > 1 ? "worker ranks" : "threads", c->task.image_source);
+    double t0 = zc_now();
+    int rc = mpi_size > 1
+                 ? zc_proxies_dispatch(c->n_rows, r.todo, r.n_todo, mpi_size, !to->quiet, values,
+                                       zc_proxies_journal_put, r.journal, err, sizeof err)
+                 : zc_proxies_run_local(job, r.todo, r.n_todo, to->threads, !to->quiet, values,
+                                        zc_proxies_journal_put, r.journal, err, sizeof err);
+    if (rc != 0) zc_die("%s", err);
+    write_outputs(o, c, values);
+    close_resume_journal(&r);
+    if (!to->quiet)
+        fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", o->out_csv,
+                o->out_h5 ? " and " : "", o->out_h5 ? o->out_h5 : "", zc_now() - t0);
+}
+
+/* run_proxies: set up the task and its architectures, then compute (a
+ * worker rank) or compute and write (rank 0). Returns a worker rank's
+ * status (0 on rank 0, which ends the program on errors). */
+static int run_proxies(const proxies_options *o, int mpi_rank, int mpi_size) {
+    zc_task_choice c;
+    zc_task_choose(&o->task, &c);
+    zc_proxies_job job = {.task = &c.task, .rows = c.rows, .n_rows = c.n_rows,
+                          .mask = o->mask, .torch_init = strcmp(o->init, "torch") == 0};
+    float *z1, *z2;
+    zc_proxies_job_zen_inputs(&c.task, &z1, &z2);
+    job.zen_x1 = z1;
+    job.zen_x2 = z2;
+    /* every position is filled: from the journal or by zc_proxies_arch */
+    double *values = zc_malloc(sizeof(double) * (size_t)c.n_rows * ZC_PX_COUNT + 1);
+    int rc = 0;
+    if (mpi_rank != 0) {
+        zc_mpi_restore_stderr();
+        rc = zc_proxies_run_worker(&job, o->task.threads);
+    } else {
+        compute_and_write(o, &c, &job, mpi_size, values);
+    }
+    free(values);
+    free(z1);
+    free(z2);
+    zc_task_choice_free(&c);
+    return rc;
+}
+
 int zc_cmd_proxies(int argc, char **argv) {
-    const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *list = "all";
-    const char *out_csv = NULL, *out_h5 = NULL, *out_corr = NULL, *acc_column = NULL;
-    const char *init = "xautodl";
-    int archs = 100, batch = 64, quiet = 0, threads = zc_default_threads(), image_size = 0;
-    uint64_t seed = 1;
-    int n_arch_args = 0;
     /* under mpirun/srun every rank parses the same command line; rank 0
      * alone reports errors and writes */
     int mpi_rank, mpi_size;
     zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
     if (mpi_rank != 0) zc_mpi_mute_stderr();
-    const char **arch_args = zc_malloc(sizeof(char *) * (size_t)(argc + 1));
-    zc_args a = zc_args_begin("proxies", argc, argv);
-    while (zc_args_next(&a)) {
-        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
-            proxies_help();
-            free(arch_args);
-            zc_mpi_end();
-            return ZC_EXIT_OK;
-        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
-        else if (zc_args_opt(&a, "--space")) space = a.value;
-        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
-        else if (zc_args_opt(&a, "--archs"))
-            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 1, 1 << 30);
-        else if (zc_args_opt(&a, "--arch")) arch_args[n_arch_args++] = a.value;
-        else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 2, 100000);
-        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
-        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
-        else if (zc_args_opt(&a, "--proxies")) list = a.value;
-        else if (zc_args_opt(&a, "--init")) {
-            static const char *const inits[] = {"xautodl", "torch", NULL};
-            init = inits[zc_args_choice(&a, inits)];
-        } else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
-        else if (zc_args_opt(&a, "--out-csv")) out_csv = a.value;
-        else if (zc_args_opt(&a, "--out-h5")) out_h5 = a.value;
-        else if (zc_args_opt(&a, "--out-corr")) out_corr = a.value;
-        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
-        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
-        else zc_args_unknown(&a);
-    }
-    zc_proxy_mask mask;
-    char bad[64], err[1024];
-    if (zc_proxy_parse_list(list, &mask, bad, sizeof bad) != 0)
-        zc_usage_error("proxies", "unknown proxy '%s' in --proxies", bad);
-    if (!zc_space_find(space)) zc_usage_error("proxies", "unknown space '%s'", space);
-
-    char *data_dir = zc_data_dir(data_flag);
-    zc_task task;
-    if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
-                            image_size, err, sizeof err) != 0)
-        zc_die("%s", err);
-    int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
-    int n_rows = 0;
-    if (n_arch_args) {
-        for (int i = 0; i < n_arch_args; i++) {
-            int row;
-            if (zc_task_resolve_arch(&task, arch_args[i], &row, err, sizeof err) != 0)
-                zc_die("%s", err);
-            rows[n_rows++] = row;
-        }
-    } else n_rows = zc_task_sample_rows(&task, archs, seed, rows);
-
-    zc_proxies_job job = {.task = &task, .rows = rows, .n_rows = n_rows, .mask = mask,
-                          .torch_init = strcmp(init, "torch") == 0};
-    float *z1, *z2;
-    zc_proxies_job_zen_inputs(&task, &z1, &z2);
-    job.zen_x1 = z1;
-    job.zen_x2 = z2;
-    /* every position is filled: from the journal or by zc_proxies_arch */
-    double *values = zc_malloc(sizeof(double) * (size_t)n_rows * ZC_PX_COUNT + 1);
+    proxies_options o;
     int rc = 0;
-    if (mpi_rank != 0) {
-        zc_mpi_restore_stderr();
-        rc = zc_proxies_run_worker(&job, threads);
-    } else {
-        char default_csv[256];
-        if (!out_csv) {
-            snprintf(default_csv, sizeof default_csv, "proxies_%s_%s.csv", space, dataset);
-            out_csv = default_csv;
-        }
-        /* the resume journal: architectures a killed run already finished */
-        char journal_path[1100], signature[1024];
-        snprintf(journal_path, sizeof journal_path, "%s.journal", out_csv);
-        snprintf(signature, sizeof signature,
-                 "space=%s dataset=%s batch=%d seed=%llu image=%d init=%s accuracy=%s "
-                 "proxies=0x%x", space, dataset, batch, (unsigned long long)seed,
-                 task.image_hw, init, task.acc_column, (unsigned)mask);
-        int64_t *arch_index = zc_malloc(sizeof(int64_t) * (size_t)(n_rows + 1));
-        for (int i = 0; i < n_rows; i++) arch_index[i] = task.table.arch_index[rows[i]];
-        unsigned char *done = zc_calloc((size_t)n_rows + 1, 1);
-        int n_done = 0;
-        zc_proxies_journal *journal =
-            zc_proxies_journal_open(journal_path, signature, arch_index, n_rows, ZC_PX_COUNT,
-                                    values, done, &n_done, err, sizeof err);
-        if (!journal) zc_die("%s", err);
-        int *todo = zc_malloc(sizeof(int) * (size_t)(n_rows + 1));
-        int n_todo = 0;
-        for (int i = 0; i < n_rows; i++)
-            if (!done[i]) todo[n_todo++] = i;
-        if (!quiet)
-            fprintf(stderr, "proxies: %s/%s, batch %d, seed %llu, init %s, %d architectures "
-                    "(%d already in '%s'), %d %s, %s\n", space, dataset, batch,
-                    (unsigned long long)seed, init, n_rows, n_done, journal_path,
-                    mpi_size > 1 ? mpi_size - 1 : threads,
-                    mpi_size > 1 ? "worker ranks" : "threads", task.image_source);
-        double t0 = zc_now();
-        rc = mpi_size > 1
-                 ? zc_proxies_dispatch(n_rows, todo, n_todo, mpi_size, !quiet, values,
-                                       zc_proxies_journal_put, journal, err, sizeof err)
-                 : zc_proxies_run_local(&job, todo, n_todo, threads, !quiet, values,
-                                        zc_proxies_journal_put, journal, err, sizeof err);
-        if (rc != 0) zc_die("%s", err);
-        write_csv(out_csv, &task, rows, n_rows, mask, values);
-        if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, values, init);
-        print_table(&task, rows, n_rows, mask, values, out_corr);
-        zc_proxies_journal_close(journal, 1); /* the outputs are complete */
-        if (!quiet)
-            fprintf(stderr, "proxies: wrote '%s'%s%s in %.1f s\n", out_csv,
-                    out_h5 ? " and " : "", out_h5 ? out_h5 : "", zc_now() - t0);
-        free(todo);
-        free(done);
-        free(arch_index);
+    if (read_options(&o, argc, argv) == 0) {
+        check_options(&o);
+        rc = run_proxies(&o, mpi_rank, mpi_size);
     }
-    free(values);
-    free(z1);
-    free(z2);
-    free(rows);
-    free(arch_args);
-    free(data_dir);
-    zc_task_free(&task);
+    zc_task_options_free(&o.task);
     zc_mpi_end();
     return rc ? ZC_EXIT_ERROR : ZC_EXIT_OK;
 }

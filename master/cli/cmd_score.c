@@ -7,17 +7,16 @@
 #include <string.h>
 
 #include "common/util/args.h"
+#include "master/cli/task_options.h"
 #include "common/util/correlation.h"
 #include "common/program/evaluator.h"
 #include "common/mpi/mpi_util.h"
 #include "common/program/program.h"
 #include "common/data/task.h"
-#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "master/cli/commands.h"
 #include "common/stats/task_data.h"
 #include "common/program/local_eval.h"
-#include "common/stats/device.h"
 #include "common/stats/stats_job.h"
 
 #define MAX_PROGRAMS 64
@@ -97,10 +96,10 @@ static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     return 0;
 }
 
-/* gather_rows: a distributed on-the-fly score: rank r computed table rows
- * r, r + size, ...; bring every row to rank 0 (scores are per
- * architecture, so the table equals a single-rank one). */
-static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+/* pack_rows: table rows rank, rank + size, ... as bytes: per row its
+ * position, arch_index, string length, accuracy, scores, string. */
+static unsigned char *pack_rows(const score_table *t, int n_progs, int rank, int size,
+                                size_t *len_out) {
     size_t cap = 64, len = 0;
     unsigned char *buf = zc_malloc(cap);
     for (int i = rank; i < t->n; i += size) {
@@ -117,35 +116,53 @@ static void gather_rows(score_table *t, int n_progs, int rank, int size) {
         memcpy(buf + len, str, strlen(str));
         len += strlen(str);
     }
+    *len_out = len;
+    return buf;
+}
+
+/* unpack_rows: the rows packed in bytes[off..end) into their positions. */
+static void unpack_rows(score_table *t, int n_progs, const unsigned char *bytes, size_t off,
+                        size_t end) {
+    while (off < end) {
+        int32_t head[3];
+        memcpy(head, bytes + off, sizeof head);
+        off += sizeof head;
+        int i = head[0];
+        t->arch_index[i] = head[1];
+        memcpy(&t->acc[i], bytes + off, sizeof(double));
+        off += sizeof(double);
+        for (int p = 0; p < n_progs; p++, off += sizeof(double))
+            memcpy(&t->scores[p][i], bytes + off, sizeof(double));
+        free(t->arch_str[i]);
+        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
+        memcpy(t->arch_str[i], bytes + off, (size_t)head[2]);
+        t->arch_str[i][head[2]] = 0;
+        off += (size_t)head[2];
+    }
+}
+
+/* gather_rows: a distributed on-the-fly score: rank r computed table rows
+ * r, r + size, ...; bring every row to rank 0 (scores are per
+ * architecture, so the table equals a single-rank one). */
+static void gather_rows(score_table *t, int n_progs, int rank, int size) {
+    size_t len;
+    unsigned char *buf = pack_rows(t, n_progs, rank, size, &len);
     unsigned char *all;
     int *lens;
     zc_mpi_gather_bytes(buf, (int)len, &all, &lens);
     free(buf);
     if (rank != 0) return;
-    size_t off = (size_t)lens[0], end = 0;
+    size_t end = 0;
     for (int r = 0; r < size; r++) end += (size_t)lens[r];
-    while (off < end) {
-        int32_t head[3];
-        memcpy(head, all + off, sizeof head);
-        off += sizeof head;
-        int i = head[0];
-        t->arch_index[i] = head[1];
-        memcpy(&t->acc[i], all + off, sizeof(double));
-        off += sizeof(double);
-        for (int p = 0; p < n_progs; p++, off += sizeof(double))
-            memcpy(&t->scores[p][i], all + off, sizeof(double));
-        free(t->arch_str[i]);
-        t->arch_str[i] = zc_malloc((size_t)head[2] + 1);
-        memcpy(t->arch_str[i], all + off, (size_t)head[2]);
-        t->arch_str[i][head[2]] = 0;
-        off += (size_t)head[2];
-    }
+    unpack_rows(t, n_progs, all, (size_t)lens[0], end); /* rank 0's rows are in place */
     free(all);
     free(lens);
 }
 
-static void report(const score_table *t, const zc_program *progs, const char *const *texts,
-                   int n_progs) {
+/* print_correlations: one line per program: source, program, n, invalid,
+ * Kendall tau-b and Spearman rho over the architectures where both the
+ * score and the accuracy are finite. */
+static void print_correlations(const score_table *t, const char *const *texts, int n_progs) {
     for (int p = 0; p < n_progs; p++) {
         double *x = zc_malloc(sizeof(double) * (size_t)(t->n + 1));
         double *y = zc_malloc(sizeof(double) * (size_t)(t->n + 1));
@@ -164,11 +181,20 @@ static void report(const score_table *t, const zc_program *progs, const char *co
         free(x);
         free(y);
     }
-    (void)progs;
 }
 
-static void write_csv(const char *path, score_table *tables, int n_tables,
-                      const char *const *texts, int n_progs) {
+/* print_score_table: the header line, then every source's correlations. */
+static void print_score_table(const score_table *tables, int n_tables,
+                              const char *const *texts, int n_progs) {
+    printf("%-36s %-24s %6s %7s %8s %8s\n", "source", "program", "n", "invalid", "tau", "rho");
+    for (int s = 0; s < n_tables; s++) print_correlations(&tables[s], texts, n_progs);
+}
+
+/* write_score_csv: per source and architecture: source, arch_index,
+ * arch_str, accuracy and the programs' scores (written to path.tmp, then
+ * renamed). Errors end the program. */
+static void write_score_csv(const char *path, const score_table *tables, int n_tables,
+                            const char *const *texts, int n_progs) {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -191,155 +217,175 @@ static void write_csv(const char *path, score_table *tables, int n_tables,
         zc_die("cannot write '%s'", path);
 }
 
-int zc_cmd_score(int argc, char **argv) {
-    const char *data_flag = NULL, *space = NULL, *dataset = "cifar10", *csv = NULL;
-    const char *acc_column = NULL;
+static const zc_task_option_rules k_score_rules = {
+    .command = "score", .space = NULL, .archs = 100, .archs_min = 2, .batch = 16,
+    .batch_min = 1, .max_arch = 4096, .device = 1};
+
+/* The command line. */
+typedef struct {
+    zc_task_options task; /* on-the-fly statistics */
     const char *stats_files[MAX_SOURCES];
+    int n_stats;
     const char *prog_texts[MAX_PROGRAMS];
-    const char *arch_args[4096];
-    int n_stats = 0, n_progs = 0, n_arch_args = 0, archs = 100, batch = 16, quiet = 0;
-    int threads = zc_default_threads();
-    uint64_t seed = 1;
-    int image_size = 0;
-    const char *device_flag = "auto";
+    int n_progs;
+    const char *csv;
+} score_options;
+
+/* read_options: the command line into *o; 1 when --help was printed. */
+static int read_options(score_options *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    zc_task_options_init(&o->task, &k_score_rules);
+    zc_args a = zc_args_begin("score", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            score_help();
+            return 1;
+        } else if (zc_args_opt(&a, "--program")) {
+            if (o->n_progs == MAX_PROGRAMS)
+                zc_usage_error("score", "at most %d programs", MAX_PROGRAMS);
+            o->prog_texts[o->n_progs++] = a.value;
+        } else if (zc_args_opt(&a, "--stats")) {
+            if (o->n_stats == MAX_SOURCES)
+                zc_usage_error("score", "at most %d --stats", MAX_SOURCES);
+            o->stats_files[o->n_stats++] = a.value;
+        } else if (zc_task_options_read(&o->task, &a)) continue;
+        else if (zc_args_opt(&a, "--csv")) o->csv = a.value;
+        else zc_args_unknown(&a);
+    }
+    return 0;
+}
+
+/* check_options: a program at least; statistics files or a space (nb201
+ * when neither is given). Usage errors. */
+static void check_options(score_options *o) {
+    if (o->n_progs == 0) zc_usage_error("score", "give at least one --program");
+    if (o->n_stats && o->task.space)
+        zc_usage_error("score", "--stats and --space exclude each other");
+    if (!o->n_stats && !o->task.space) o->task.space = "nb201";
+    zc_task_options_check(&o->task);
+}
+
+/* The programs, parsed, with the text the table and the CSV show. */
+typedef struct {
+    int n;
+    zc_program progs[MAX_PROGRAMS];
+    const char *texts[MAX_PROGRAMS]; /* a named program's name, else the printed program */
+    char printed[MAX_PROGRAMS][512];
+    zc_terminal_mask mask;           /* the terminals they read */
+} score_programs;
+
+/* parse_programs: every --program (a name or a text); a malformed one is a
+ * usage error. */
+static void parse_programs(const score_options *o, score_programs *sp) {
+    sp->n = o->n_progs;
+    sp->mask = 0;
+    for (int p = 0; p < o->n_progs; p++) {
+        const char *named = zc_program_named(o->prog_texts[p]);
+        char err[256];
+        if (zc_program_parse(named ? named : o->prog_texts[p], &sp->progs[p], err, sizeof err) != 0)
+            zc_usage_error("score", "--program '%s': %s", o->prog_texts[p], err);
+        sp->mask |= zc_program_terminals(&sp->progs[p]);
+        if (named) sp->texts[p] = o->prog_texts[p];
+        else {
+            zc_program_print(&sp->progs[p], sp->printed[p], sizeof sp->printed[p]);
+            sp->texts[p] = sp->printed[p];
+        }
+    }
+}
+
+/* score_stats_file: the programs on every architecture of one statistics
+ * file into *t (named after the file). Errors end the program. */
+static void score_stats_file(const char *path, const score_programs *sp, int threads,
+                             score_table *t) {
+    char err[1024];
+    zc_task_data d;
+    if (zc_task_data_load(&d, path, sp->mask, err, sizeof err) != 0) zc_die("%s", err);
+    zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
+    table_alloc(t, d.n_archs, sp->n);
+    snprintf(t->name, sizeof t->name, "%s", path);
+    double *flat = zc_malloc(sizeof(double) * (size_t)d.n_archs * sp->n);
+    double *const scores[1] = {flat};
+    zc_local_eval_score(e, sp->progs, sp->n, scores, err, sizeof err);
+    for (int i = 0; i < d.n_archs; i++) {
+        t->acc[i] = d.acc[i];
+        t->arch_index[i] = d.archs[i].arch_index;
+        t->arch_str[i] = zc_strdup(d.archs[i].arch_str ? d.archs[i].arch_str : "");
+        for (int p = 0; p < sp->n; p++) t->scores[p][i] = flat[(size_t)p * d.n_archs + i];
+    }
+    free(flat);
+    zc_local_eval_free(e);
+    zc_task_data_free(&d);
+}
+
+/* score_on_the_fly: compute the statistics of the chosen architectures,
+ * keeping only the terminals the programs read, and score them into *t
+ * (named space/dataset/bBATCH). Under MPI rank r computes rows r, r + size,
+ * ...; rank 0 ends with the whole table. Errors end the program. */
+static void score_on_the_fly(const score_options *o, const score_programs *sp, int mpi_rank,
+                             int mpi_size, score_table *t) {
+    const zc_task_options *to = &o->task;
+    char err[1024];
+    zc_task_choice c;
+    zc_task_choose(to, &c);
+    table_alloc(t, c.n_rows, sp->n);
+    snprintf(t->name, sizeof t->name, "%s/%s/b%d", to->space, to->dataset, to->batch);
+    if (!to->quiet)
+        fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
+                "%d of 22\n", c.n_rows, to->space, to->dataset, to->batch, c.task.image_source,
+                __builtin_popcount(sp->mask));
+    stream_sink sink = {t, sp->progs, sp->n, zc_eval_ctx_new(), mpi_rank, mpi_size};
+    int n_mine = 0;
+    for (int i = mpi_rank; i < c.n_rows; i += mpi_size) c.rows[n_mine++] = c.rows[i];
+    if (mpi_rank != 0) zc_mpi_restore_stderr();
+    zc_stats_job job = {.task = &c.task, .mask = sp->mask, .n_rows = n_mine, .rows = c.rows,
+                        .threads = to->threads, .progress = !to->quiet && mpi_rank == 0,
+                        .label = "score", .sink = score_record, .sink_ctx = &sink,
+                        .use_cuda = c.cuda_device >= 0, .cuda_device = c.cuda_device};
+    if (zc_stats_job_run(&job, err, sizeof err) != 0) zc_die("%s", err);
+    zc_eval_ctx_free(sink.ctx);
+    if (mpi_size > 1) gather_rows(t, sp->n, mpi_rank, mpi_size);
+    zc_task_choice_free(&c);
+}
+
+/* score_and_report: the score tables (one per statistics file, or one on
+ * the fly); rank 0 prints them and writes the CSV. */
+static void score_and_report(const score_options *o, const score_programs *sp, int mpi_rank,
+                             int mpi_size) {
+    int n_tables = o->n_stats ? o->n_stats : 1;
+    score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
+    double t0 = zc_now();
+    if (o->n_stats)
+        for (int s = 0; s < o->n_stats; s++)
+            score_stats_file(o->stats_files[s], sp, o->task.threads, &tables[s]);
+    else
+        score_on_the_fly(o, sp, mpi_rank, mpi_size, &tables[0]);
+    if (mpi_rank == 0) {
+        print_score_table(tables, n_tables, sp->texts, sp->n);
+        if (!o->task.quiet) fprintf(stderr, "score: %.2f s\n", zc_now() - t0);
+        if (o->csv) write_score_csv(o->csv, tables, n_tables, sp->texts, sp->n);
+    }
+    for (int s = 0; s < n_tables; s++) table_free(&tables[s], sp->n);
+    free(tables);
+}
+
+int zc_cmd_score(int argc, char **argv) {
     /* under mpirun/srun, on-the-fly statistics are spread over the ranks;
      * rank 0 reports (the others parse the same command line quietly) */
     int mpi_rank, mpi_size;
     zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
     if (mpi_rank != 0) zc_mpi_mute_stderr();
-    zc_args a = zc_args_begin("score", argc, argv);
-    while (zc_args_next(&a)) {
-        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
-            score_help();
-            zc_mpi_end();
-            return ZC_EXIT_OK;
-        } else if (zc_args_opt(&a, "--program")) {
-            if (n_progs == MAX_PROGRAMS) zc_usage_error("score", "at most %d programs", MAX_PROGRAMS);
-            prog_texts[n_progs++] = a.value;
-        } else if (zc_args_opt(&a, "--stats")) {
-            if (n_stats == MAX_SOURCES) zc_usage_error("score", "at most %d --stats", MAX_SOURCES);
-            stats_files[n_stats++] = a.value;
-        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
-        else if (zc_args_opt(&a, "--space")) space = a.value;
-        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
-        else if (zc_args_opt(&a, "--archs"))
-            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 2, 1 << 30);
-        else if (zc_args_opt(&a, "--arch")) {
-            if (n_arch_args == 4096) zc_usage_error("score", "too many --arch");
-            arch_args[n_arch_args++] = a.value;
-        } else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
-        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
-        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
-        else if (zc_args_opt(&a, "--device")) device_flag = a.value;
-        else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
-        else if (zc_args_opt(&a, "--csv")) csv = a.value;
-        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
-        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
-        else zc_args_unknown(&a);
+    score_options o;
+    if (read_options(&o, argc, argv) == 0) {
+        check_options(&o);
+        score_programs *sp = zc_malloc(sizeof *sp);
+        parse_programs(&o, sp);
+        if (mpi_rank != 0 && o.n_stats) /* statistics files: rank 0 scores alone */
+            zc_mpi_restore_stderr();
+        else
+            score_and_report(&o, sp, mpi_rank, mpi_size);
+        free(sp);
     }
-    if (n_progs == 0) zc_usage_error("score", "give at least one --program");
-    if (n_stats && space) zc_usage_error("score", "--stats and --space exclude each other");
-    if (!n_stats && !space) space = "nb201";
-
-    zc_program progs[MAX_PROGRAMS];
-    const char *texts[MAX_PROGRAMS];
-    char printed[MAX_PROGRAMS][512];
-    zc_terminal_mask mask = 0;
-    for (int p = 0; p < n_progs; p++) {
-        const char *named = zc_program_named(prog_texts[p]);
-        char err[256];
-        if (zc_program_parse(named ? named : prog_texts[p], &progs[p], err, sizeof err) != 0)
-            zc_usage_error("score", "--program '%s': %s", prog_texts[p], err);
-        mask |= zc_program_terminals(&progs[p]);
-        if (named) texts[p] = prog_texts[p];
-        else {
-            zc_program_print(&progs[p], printed[p], sizeof printed[p]);
-            texts[p] = printed[p];
-        }
-    }
-
-    char err[1024];
-    if (mpi_rank != 0 && n_stats) { /* statistics files: rank 0 scores alone */
-        zc_mpi_restore_stderr();
-        zc_mpi_end();
-        return ZC_EXIT_OK;
-    }
-    int n_tables = n_stats ? n_stats : 1;
-    score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
-    double t0 = zc_now();
-    if (n_stats) {
-        for (int s = 0; s < n_stats; s++) {
-            zc_task_data d;
-            if (zc_task_data_load(&d, stats_files[s], mask, err, sizeof err) != 0)
-                zc_die("%s", err);
-            zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
-            table_alloc(&tables[s], d.n_archs, n_progs);
-            snprintf(tables[s].name, sizeof tables[s].name, "%s", stats_files[s]);
-            double *flat = zc_malloc(sizeof(double) * (size_t)d.n_archs * n_progs);
-            double *const scores[1] = {flat};
-            zc_local_eval_score(e, progs, n_progs, scores, err, sizeof err);
-            for (int i = 0; i < d.n_archs; i++) {
-                tables[s].acc[i] = d.acc[i];
-                tables[s].arch_index[i] = d.archs[i].arch_index;
-                tables[s].arch_str[i] = zc_strdup(d.archs[i].arch_str ? d.archs[i].arch_str : "");
-                for (int p = 0; p < n_progs; p++)
-                    tables[s].scores[p][i] = flat[(size_t)p * d.n_archs + i];
-            }
-            free(flat);
-            zc_local_eval_free(e);
-            zc_task_data_free(&d);
-        }
-    } else {
-        char *data_dir = zc_data_dir(data_flag);
-        zc_task task;
-        if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
-                                image_size, err, sizeof err) != 0)
-            zc_die("%s", err);
-        int cuda_device;
-        if (zc_device_resolve(device_flag, &cuda_device, err, sizeof err) != 0)
-            zc_die("%s", err);
-        int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
-        int n_rows = 0;
-        if (n_arch_args) {
-            for (int i = 0; i < n_arch_args; i++)
-                if (zc_task_resolve_arch(&task, arch_args[i], &rows[n_rows++], err,
-                                         sizeof err) != 0)
-                    zc_die("%s", err);
-        } else n_rows = zc_task_sample_rows(&task, archs, seed, rows);
-        table_alloc(&tables[0], n_rows, n_progs);
-        snprintf(tables[0].name, sizeof tables[0].name, "%s/%s/b%d", space, dataset, batch);
-        if (!quiet)
-            fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
-                    "%d of 22\n", n_rows, space, dataset, batch, task.image_source,
-                    __builtin_popcount(mask));
-        stream_sink sink = {&tables[0], progs, n_progs, zc_eval_ctx_new(), mpi_rank, mpi_size};
-        int n_mine = 0;
-        for (int i = mpi_rank; i < n_rows; i += mpi_size) rows[n_mine++] = rows[i];
-        if (mpi_rank != 0) zc_mpi_restore_stderr();
-        zc_stats_job job = {.task = &task, .mask = mask, .n_rows = n_mine, .rows = rows,
-                            .threads = threads, .progress = !quiet && mpi_rank == 0,
-                            .label = "score",
-                            .sink = score_record, .sink_ctx = &sink,
-                            .use_cuda = cuda_device >= 0, .cuda_device = cuda_device};
-        if (zc_stats_job_run(&job, err, sizeof err) != 0) zc_die("%s", err);
-        zc_eval_ctx_free(sink.ctx);
-        if (mpi_size > 1) gather_rows(&tables[0], n_progs, mpi_rank, mpi_size);
-        free(rows);
-        zc_task_free(&task);
-        free(data_dir);
-    }
-    if (mpi_rank != 0) {
-        for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
-        free(tables);
-        zc_mpi_end();
-        return ZC_EXIT_OK;
-    }
-    printf("%-36s %-24s %6s %7s %8s %8s\n", "source", "program", "n", "invalid", "tau", "rho");
-    for (int s = 0; s < n_tables; s++) report(&tables[s], progs, texts, n_progs);
-    if (!quiet) fprintf(stderr, "score: %.2f s\n", zc_now() - t0);
-    if (csv) write_csv(csv, tables, n_tables, texts, n_progs);
-    for (int s = 0; s < n_tables; s++) table_free(&tables[s], n_progs);
-    free(tables);
+    zc_task_options_free(&o.task);
     zc_mpi_end();
     return ZC_EXIT_OK;
 }

@@ -1,16 +1,17 @@
-/* cmd_stats.c: `zcevo stats` (compute EZNAS statistics of architectures
- * into an HDF5 cache) and `zcevo spaces` (list the design spaces). */
+/* cmd_stats.c: `zcevo stats`: compute EZNAS statistics of architectures
+ * into an HDF5 cache, after printing the size the file will have and the
+ * peak memory the process will reach. Under mpirun/srun rank 0 writes and
+ * the other ranks compute. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util/args.h"
-#include "common/nets/space.h"
+#include "master/cli/task_options.h"
 #include "common/stats/stats_compute.h"
 #include "common/stats/stats_h5.h"
 #include "common/data/task.h"
 #include "common/stats/task_stats.h"
-#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "common/mpi/mpi_util.h"
 #include "master/cli/commands.h"
@@ -58,38 +59,184 @@ static void stats_help(void) {
         "the end it prints the peak memory reached.\n");
 }
 
-/* Collects --arch values. */
+static const zc_task_option_rules k_stats_rules = {
+    .command = "stats", .space = "nb201", .archs = 10, .archs_min = 1, .batch = 1,
+    .batch_min = 1, .arch_file = 1, .device = 1, .check_space = 1, .unique_archs = 1};
+
+/* The command line. */
 typedef struct {
-    int n, cap;
-    char **items;
-} string_list;
+    zc_task_options task;
+    const char *terminals, *out;
+    int store_params, discard;
+    zc_terminal_mask mask; /* of terminals, set by check_options */
+    char default_out[256];
+} stats_options;
 
-static void list_push(string_list *l, const char *s) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 16;
-        l->items = zc_realloc(l->items, sizeof(char *) * (size_t)l->cap);
+/* read_options: the command line into *o; 1 when --help was printed. */
+static int read_options(stats_options *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    zc_task_options_init(&o->task, &k_stats_rules);
+    o->terminals = "all";
+    zc_args a = zc_args_begin("stats", argc, argv);
+    while (zc_args_next(&a)) {
+        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
+            stats_help();
+            return 1;
+        } else if (zc_task_options_read(&o->task, &a)) continue;
+        else if (zc_args_opt(&a, "--terminals")) o->terminals = a.value;
+        else if (zc_args_opt(&a, "--out")) o->out = a.value;
+        else if (zc_args_flag(&a, "--store-params")) o->store_params = 1;
+        else if (zc_args_flag(&a, "--discard")) o->discard = 1;
+        else zc_args_unknown(&a);
     }
-    l->items[l->n++] = zc_strdup(s);
+    return 0;
 }
 
-static void list_free(string_list *l) {
-    for (int i = 0; i < l->n; i++) free(l->items[i]);
-    free(l->items);
+/* check_options: the terminal list, the space, the architecture file,
+ * --store-params on one rank (usage errors, or zc_die for the file); the
+ * default output name. */
+static void check_options(stats_options *o, int mpi_size) {
+    char bad[64];
+    if (zc_terminal_parse_list(o->terminals, &o->mask, bad) != 0)
+        zc_usage_error("stats", "unknown terminal '%s' in --terminals", bad);
+    zc_task_options_check(&o->task);
+    if (o->store_params && mpi_size > 1)
+        zc_usage_error("stats", "--store-params needs a single rank (run without mpirun)");
+    if (!o->out) {
+        snprintf(o->default_out, sizeof o->default_out, "stats_%s_%s_b%d.h5", o->task.space,
+                 o->task.dataset, o->task.batch);
+        o->out = o->default_out;
+    }
 }
 
-static void read_arch_file(const char *path, string_list *l) {
-    FILE *f = fopen(path, "r");
-    if (!f) zc_die("cannot read architecture file '%s'", path);
-    char line[1024];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        char *s = line;
-        while (*s == ' ' || *s == '\t') s++;
-        if (!*s || *s == '#') continue;
-        list_push(l, s);
+/* compute_worker_share: a worker rank: its share of rank 0's list of rows
+ * still to do, sent to rank 0 record by record. */
+static void compute_worker_share(const stats_options *o, zc_task_choice *c, int mpi_rank,
+                                 int mpi_size) {
+    zc_mpi_restore_stderr();
+    int todo = 0;
+    zc_mpi_bcast_ints(&todo, &c->rows);
+    int *mine = zc_malloc(sizeof(int) * (size_t)(todo + 1));
+    int n_mine = zc_dispatch_rows_of(c->rows, todo, mpi_rank - 1, mpi_size - 1, mine);
+    zc_worker_records(&c->task, o->mask, mine, n_mine, o->task.threads);
+    free(mine);
+}
+
+/* abandon_and_die: remove the unfinished output (if any), report err. */
+static void abandon_and_die(zc_stats_writer *writer, const char *err) {
+    if (writer) zc_stats_writer_abandon(writer);
+    zc_die("%s", err);
+}
+
+/* open_output: the statistics file with the task's inputs written; NULL
+ * with --discard. Errors end the program. */
+static zc_stats_writer *open_output(const stats_options *o, const zc_task *task) {
+    char err[1024];
+    if (o->discard) return NULL;
+    zc_stats_config cfg;
+    zc_task_stats_config(task, o->mask, o->store_params, &cfg);
+    zc_stats_writer *writer = zc_stats_writer_open(o->out, &cfg, err, sizeof err);
+    if (!writer) zc_die("%s", err);
+    if (zc_stats_writer_put_inputs(writer, task->inputs[0], task->inputs[1], task->inputs[2],
+                                   task->labels, err, sizeof err) != 0)
+        abandon_and_die(writer, err);
+    return writer;
+}
+
+/* The architectures still to compute and what they will take. */
+typedef struct {
+    int todo, skipped;    /* rows to compute; rows the file already completes */
+    double bytes;         /* expected size of the tensors written             */
+    double net_peak;      /* the largest working memory of one network        */
+    int workers;          /* architectures computed at once                   */
+    double resident_now;  /* host memory held before computing                */
+    double concurrent;    /* host memory the busiest moment adds              */
+    double peak_estimate; /* resident_now + concurrent                        */
+} stats_plan;
+
+/* plan_rows: drop the rows the file already completes (c->rows keeps the
+ * others, in order: p->todo); build each remaining network once to check
+ * it fits the device and to add up the bytes of its records; held[k]: the
+ * host bytes one worker holds while computing the k-th. */
+static void plan_rows(const stats_options *o, zc_task_choice *c, zc_stats_writer *writer,
+                      stats_plan *p, double *held) {
+    char err[1024];
+    for (int i = 0; i < c->n_rows; i++) {
+        int row = c->rows[i];
+        if (writer && zc_stats_writer_is_complete(writer, c->task.table.arch_index[row])) {
+            p->skipped++;
+            continue;
+        }
+        zc_net *net = zc_task_build(&c->task, row, err, sizeof err);
+        if (!net) abandon_and_die(writer, err);
+        if (zc_device_check_memory(c->cuda_device, net, o->mask, err, sizeof err) != 0)
+            abandon_and_die(writer, err);
+        double record = (double)zc_stats_bytes_for_net(net, o->mask);
+        if (o->store_params) record += 4.0 * (double)zc_net_param_count(net);
+        p->bytes += record;
+        double m = (double)zc_net_memory_bytes(net);
+        if (m > p->net_peak) p->net_peak = m;
+        held[p->todo] = record + (c->cuda_device >= 0 ? 0.0 : m);
+        zc_net_free(net);
+        c->rows[p->todo++] = row;
     }
-    fclose(f);
-    if (l->n == 0) zc_die("architecture file '%s' lists no architecture", path);
+    /* a new file also holds the three input batches (floats) and the labels */
+    const zc_task *t = &c->task;
+    if (writer && p->skipped == 0)
+        p->bytes += 3.0 * 4.0 * t->batch * 3.0 * t->image_hw * t->image_hw + 4.0 * t->batch;
+}
+
+/* qsort order: largest first */
+static int compare_descending(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a < b) - (a > b);
+}
+
+/* estimate_peak_memory: peak host memory of this process: what it holds now
+ * (tables, images) plus what the busiest moment adds: each worker holds one
+ * network's working memory (on the GPU with CUDA) and one architecture's
+ * statistics until they are written; at worst the largest ones at once
+ * (held[0..p->todo), reordered). */
+static void estimate_peak_memory(int threads, int cuda_device, double *held, stats_plan *p) {
+    p->workers = cuda_device >= 0 ? 1 : threads;
+    qsort(held, (size_t)p->todo, sizeof(double), compare_descending);
+    p->concurrent = 0.0;
+    for (int i = 0; i < p->todo && i < p->workers; i++) p->concurrent += held[i];
+}
+
+/* plan_run: plan_rows then estimate_peak_memory. */
+static void plan_run(const stats_options *o, zc_task_choice *c, zc_stats_writer *writer,
+                     stats_plan *p) {
+    memset(p, 0, sizeof *p);
+    double *held = zc_calloc((size_t)(c->n_rows > 0 ? c->n_rows : 1), sizeof(double));
+    plan_rows(o, c, writer, p, held);
+    estimate_peak_memory(o->task.threads, c->cuda_device, held, p);
+    free(held);
+    p->resident_now = zc_resident_bytes();
+    p->peak_estimate = p->resident_now + p->concurrent;
+}
+
+/* print_plan: the task, the expected file size and the memory estimate. */
+static void print_plan(const stats_options *o, const zc_task_choice *c, const stats_plan *p,
+                       int mpi_size) {
+    char b1[32], b2[32], b3[320], b4[32];
+    fprintf(stderr,
+            "stats: %s/%s, batch %d, seed %llu, %d architectures to compute (%d already "
+            "complete), %s, accuracy column %s\n",
+            o->task.space, o->task.dataset, o->task.batch, (unsigned long long)o->task.seed,
+            p->todo, p->skipped, c->task.image_source, c->task.acc_column);
+    fprintf(stderr,
+            "stats: expected cache size %s of tensors in '%s'; working memory about %s "
+            "per thread, %d threads, device %s\n",
+            zc_format_bytes(p->bytes, b1), o->out, zc_format_bytes(p->net_peak, b2), p->workers,
+            zc_device_name(c->cuda_device, b3, sizeof b3));
+    if (mpi_size <= 1)
+        fprintf(stderr,
+                "stats: peak memory about %s (%s now + %s for the networks and "
+                "statistics of %d architectures at once); lower with --terminals, "
+                "--batch or --threads\n",
+                zc_format_bytes(p->peak_estimate, b1), zc_format_bytes(p->resident_now, b2),
+                zc_format_bytes(p->concurrent, b4), p->workers < p->todo ? p->workers : p->todo);
 }
 
 typedef struct {
@@ -125,250 +272,81 @@ static int put_received(void *ctx, zc_arch_stats *rec, char *err, size_t errlen)
     return w->writer ? zc_stats_writer_put_arch(w->writer, rec, NULL, 0, err, errlen) : 0;
 }
 
-/* qsort order: largest first */
-static int compare_descending(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a < b) - (a > b);
-}
-
 static int discard_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
                           size_t errlen) {
     (void)ctx, (void)i, (void)rec, (void)net, (void)err, (void)errlen;
     return 0;
 }
 
+/* compute_rows: the planned rows (c->rows[0..todo)) into the writer: in
+ * this process, or handed to the worker ranks. Errors end the program
+ * (the unfinished output removed). */
+static void compute_rows(const stats_options *o, zc_task_choice *c, int todo,
+                         zc_stats_writer *writer, int mpi_size) {
+    char err[1024];
+    const int quiet = o->task.quiet;
+    writer_sink sink = {writer, o->store_params};
+    if (mpi_size > 1) {
+        zc_mpi_bcast_ints(&todo, &c->rows);
+        if (!quiet)
+            fprintf(stderr, "stats: %d ranks compute, rank 0 writes\n", mpi_size - 1);
+        if (zc_dispatch_records(mpi_size, todo, !quiet, put_received, &sink, err,
+                                sizeof err) != 0)
+            abandon_and_die(writer, err);
+        return;
+    }
+    zc_stats_job job = {.task = &c->task, .mask = o->mask, .n_rows = todo, .rows = c->rows,
+                        .threads = o->task.threads, .progress = !quiet, .label = "stats",
+                        .sink = o->discard ? discard_record : write_record,
+                        .sink_ctx = &sink, .use_cuda = c->cuda_device >= 0,
+                        .cuda_device = c->cuda_device};
+    if (zc_stats_job_run(&job, err, sizeof err) != 0) abandon_and_die(writer, err);
+}
+
+/* print_summary: what was written, how fast, and the peak memory reached. */
+static void print_summary(const stats_options *o, const stats_plan *p, double seconds,
+                          int mpi_size) {
+    char b1[32], b2[32];
+    fprintf(stderr, "stats: %s %d architectures%s%s in %.2f s (%.2f arch/s)\n",
+            o->discard ? "computed" : "wrote", p->todo, o->discard ? "" : " to ",
+            o->discard ? "" : o->out, seconds, p->todo / (seconds > 0 ? seconds : 1e-9));
+    if (mpi_size <= 1)
+        fprintf(stderr, "stats: peak memory %s (estimated %s)\n",
+                zc_format_bytes(zc_peak_resident_bytes(), b1),
+                zc_format_bytes(p->peak_estimate, b2));
+}
+
+/* write_statistics: rank 0 (or the only process): open the output, plan,
+ * compute and finish the file. */
+static void write_statistics(const stats_options *o, zc_task_choice *c, int mpi_size) {
+    char err[1024];
+    zc_stats_writer *writer = open_output(o, &c->task);
+    stats_plan plan;
+    plan_run(o, c, writer, &plan);
+    if (!o->task.quiet) print_plan(o, c, &plan, mpi_size);
+    double t0 = zc_now();
+    compute_rows(o, c, plan.todo, writer, mpi_size);
+    double seconds = zc_now() - t0;
+    if (writer && zc_stats_writer_finish(writer, err, sizeof err) != 0) zc_die("%s", err);
+    if (!o->task.quiet) print_summary(o, &plan, seconds, mpi_size);
+}
+
 int zc_cmd_stats(int argc, char **argv) {
-    const char *data_flag = NULL, *space = "nb201", *dataset = "cifar10", *out = NULL;
-    const char *terminals = "all", *acc_column = NULL, *arch_file = NULL;
-    int archs = 10, batch = 1, store_params = 0, quiet = 0, discard = 0;
-    int threads = zc_default_threads();
-    uint64_t seed = 1;
-    int image_size = 0;
-    const char *device_flag = "auto";
-    string_list arch_list = {0};
     /* under mpirun/srun: rank 0 writes, the other ranks compute (they parse
      * the same command line; rank 0 alone reports its errors) */
     int mpi_rank, mpi_size;
     zc_mpi_begin(NULL, NULL, &mpi_rank, &mpi_size);
     if (mpi_rank != 0) zc_mpi_mute_stderr();
-    zc_args a = zc_args_begin("stats", argc, argv);
-    while (zc_args_next(&a)) {
-        if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
-            stats_help();
-            zc_mpi_end();
-            return ZC_EXIT_OK;
-        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
-        else if (zc_args_opt(&a, "--space")) space = a.value;
-        else if (zc_args_opt(&a, "--dataset")) dataset = a.value;
-        else if (zc_args_opt(&a, "--archs"))
-            archs = strcmp(a.value, "all") == 0 ? -1 : (int)zc_args_int(&a, 1, 1 << 30);
-        else if (zc_args_opt(&a, "--arch")) list_push(&arch_list, a.value);
-        else if (zc_args_opt(&a, "--arch-file")) arch_file = a.value;
-        else if (zc_args_opt(&a, "--batch")) batch = (int)zc_args_int(&a, 1, 100000);
-        else if (zc_args_opt(&a, "--seed")) seed = zc_args_u64(&a);
-        else if (zc_args_opt(&a, "--image-size")) image_size = (int)zc_args_int(&a, 8, 1024);
-        else if (zc_args_opt(&a, "--device")) device_flag = a.value;
-        else if (zc_args_opt(&a, "--terminals")) terminals = a.value;
-        else if (zc_args_opt(&a, "--acc-column")) acc_column = a.value;
-        else if (zc_args_opt(&a, "--out")) out = a.value;
-        else if (zc_args_flag(&a, "--store-params")) store_params = 1;
-        else if (zc_args_opt(&a, "--threads")) threads = (int)zc_args_int(&a, 1, 1024);
-        else if (zc_args_flag(&a, "--quiet")) quiet = 1;
-        else if (zc_args_flag(&a, "--discard")) discard = 1;
-        else zc_args_unknown(&a);
+    stats_options o;
+    if (read_options(&o, argc, argv) == 0) {
+        check_options(&o, mpi_size);
+        zc_task_choice c;
+        zc_task_choose(&o.task, &c);
+        if (mpi_rank != 0) compute_worker_share(&o, &c, mpi_rank, mpi_size);
+        else write_statistics(&o, &c, mpi_size);
+        zc_task_choice_free(&c);
     }
-    zc_terminal_mask mask;
-    char bad[64], err[1024];
-    if (zc_terminal_parse_list(terminals, &mask, bad) != 0)
-        zc_usage_error("stats", "unknown terminal '%s' in --terminals", bad);
-    if (!zc_space_find(space)) zc_usage_error("stats", "unknown space '%s'", space);
-    if (arch_file) read_arch_file(arch_file, &arch_list);
-    if (store_params && mpi_size > 1)
-        zc_usage_error("stats", "--store-params needs a single rank (run without mpirun)");
-
-    char *data_dir = zc_data_dir(data_flag);
-    zc_task task;
-    if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
-                            image_size, err, sizeof err) != 0)
-        zc_die("%s", err);
-    int cuda_device;
-    if (zc_device_resolve(device_flag, &cuda_device, err, sizeof err) != 0) zc_die("%s", err);
-
-    /* the architectures */
-    int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
-    int n_rows;
-    if (arch_list.n) {
-        n_rows = 0;
-        for (int i = 0; i < arch_list.n; i++) {
-            int row;
-            if (zc_task_resolve_arch(&task, arch_list.items[i], &row, err, sizeof err) != 0)
-                zc_die("%s", err);
-            int dup = 0;
-            for (int j = 0; j < n_rows; j++) dup |= rows[j] == row;
-            if (!dup) rows[n_rows++] = row;
-        }
-    } else {
-        n_rows = zc_task_sample_rows(&task, archs, seed, rows);
-    }
-
-    char default_out[256];
-    if (!out) {
-        snprintf(default_out, sizeof default_out, "stats_%s_%s_b%d.h5", space, dataset, batch);
-        out = default_out;
-    }
-    if (mpi_rank != 0) {
-        /* a worker rank: its share of rank 0's list of rows still to do */
-        zc_mpi_restore_stderr();
-        int todo = 0;
-        zc_mpi_bcast_ints(&todo, &rows);
-        int *mine = zc_malloc(sizeof(int) * (size_t)(todo + 1));
-        int n_mine = zc_dispatch_rows_of(rows, todo, mpi_rank - 1, mpi_size - 1, mine);
-        zc_worker_records(&task, mask, mine, n_mine, threads);
-        free(mine);
-        zc_task_free(&task);
-        list_free(&arch_list);
-        free(rows);
-        free(data_dir);
-        zc_mpi_end();
-        return ZC_EXIT_OK;
-    }
-    zc_stats_config cfg;
-    zc_task_stats_config(&task, mask, store_params, &cfg);
-    zc_stats_writer *writer = NULL;
-    if (!discard && !(writer = zc_stats_writer_open(out, &cfg, err, sizeof err)))
-        zc_die("%s", err);
-    if (writer && zc_stats_writer_put_inputs(writer, task.inputs[0], task.inputs[1],
-                                             task.inputs[2], task.labels, err,
-                                             sizeof err) != 0) {
-        zc_stats_writer_abandon(writer);
-        zc_die("%s", err);
-    }
-
-    /* skip complete architectures; estimate the size of the rest exactly */
-    int todo = 0, skipped = 0;
-    double bytes = 0, peak = 0;
-    /* per architecture: host bytes one worker holds while computing it */
-    double *held = zc_calloc((size_t)(n_rows > 0 ? n_rows : 1), sizeof(double));
-    for (int i = 0; i < n_rows; i++) {
-        if (writer && zc_stats_writer_is_complete(writer, task.table.arch_index[rows[i]])) {
-            skipped++;
-            continue;
-        }
-        zc_net *net = zc_task_build(&task, rows[i], err, sizeof err);
-        if (!net) {
-            if (writer) zc_stats_writer_abandon(writer);
-            zc_die("%s", err);
-        }
-        if (zc_device_check_memory(cuda_device, net, mask, err, sizeof err) != 0) {
-            if (writer) zc_stats_writer_abandon(writer);
-            zc_die("%s", err);
-        }
-        double record = (double)zc_stats_bytes_for_net(net, mask);
-        if (store_params) record += 4.0 * (double)zc_net_param_count(net);
-        bytes += record;
-        double m = (double)zc_net_memory_bytes(net);
-        if (m > peak) peak = m;
-        held[todo] = record + (cuda_device >= 0 ? 0.0 : m);
-        zc_net_free(net);
-        rows[todo++] = rows[i];
-    }
-    /* a new file also holds the three input batches (floats) and the labels */
-    if (writer && skipped == 0)
-        bytes += 3.0 * 4.0 * task.batch * 3.0 * task.image_hw * task.image_hw + 4.0 * task.batch;
-    /* Peak host memory of this process: what it holds now (tables, images)
-     * plus what the busiest moment adds: each worker holds one network's
-     * working memory (on the GPU with CUDA) and one architecture's
-     * statistics until they are written; at worst the largest ones at once. */
-    const int workers = cuda_device >= 0 ? 1 : threads;
-    qsort(held, (size_t)todo, sizeof(double), compare_descending);
-    double concurrent = 0.0;
-    for (int i = 0; i < todo && i < workers; i++) concurrent += held[i];
-    free(held);
-    const double resident_now = zc_resident_bytes();
-    const double peak_estimate = resident_now + concurrent;
-    char b1[32], b2[32], b3[320], b4[32];
-    if (!quiet) {
-        fprintf(stderr,
-                "stats: %s/%s, batch %d, seed %llu, %d architectures to compute (%d already "
-                "complete), %s, accuracy column %s\n",
-                space, dataset, batch, (unsigned long long)seed, todo, skipped,
-                task.image_source, task.acc_column);
-        fprintf(stderr,
-                "stats: expected cache size %s of tensors in '%s'; working memory about %s "
-                "per thread, %d threads, device %s\n",
-                zc_format_bytes(bytes, b1), out, zc_format_bytes(peak, b2), workers,
-                zc_device_name(cuda_device, b3, sizeof b3));
-        if (mpi_size <= 1)
-            fprintf(stderr,
-                    "stats: peak memory about %s (%s now + %s for the networks and "
-                    "statistics of %d architectures at once); lower with --terminals, "
-                    "--batch or --threads\n",
-                    zc_format_bytes(peak_estimate, b1), zc_format_bytes(resident_now, b2),
-                    zc_format_bytes(concurrent, b4), workers < todo ? workers : todo);
-    }
-
-    writer_sink sink = {writer, store_params};
-    zc_stats_job job = {.task = &task, .mask = mask, .n_rows = todo, .rows = rows,
-                        .threads = threads, .progress = !quiet, .label = "stats",
-                        .sink = discard ? discard_record : write_record,
-                        .sink_ctx = &sink, .use_cuda = cuda_device >= 0,
-                        .cuda_device = cuda_device};
-    double t0 = zc_now();
-    if (mpi_size > 1) {
-        zc_mpi_bcast_ints(&todo, &rows);
-        if (!quiet)
-            fprintf(stderr, "stats: %d ranks compute, rank 0 writes\n", mpi_size - 1);
-        if (zc_dispatch_records(mpi_size, todo, !quiet, put_received, &sink, err,
-                                sizeof err) != 0) {
-            if (writer) zc_stats_writer_abandon(writer);
-            zc_die("%s", err);
-        }
-    } else if (zc_stats_job_run(&job, err, sizeof err) != 0) {
-        if (writer) zc_stats_writer_abandon(writer);
-        zc_die("%s", err);
-    }
-    double seconds = zc_now() - t0;
-    if (writer && zc_stats_writer_finish(writer, err, sizeof err) != 0) zc_die("%s", err);
-    if (!quiet)
-        fprintf(stderr, "stats: %s %d architectures%s%s in %.2f s (%.2f arch/s)\n",
-                discard ? "computed" : "wrote", todo, discard ? "" : " to ",
-                discard ? "" : out, seconds, todo / (seconds > 0 ? seconds : 1e-9));
-    if (!quiet && mpi_size <= 1)
-        fprintf(stderr, "stats: peak memory %s (estimated %s)\n",
-                zc_format_bytes(zc_peak_resident_bytes(), b1), zc_format_bytes(peak_estimate, b2));
-    zc_task_free(&task);
-    list_free(&arch_list);
-    free(rows);
-    free(data_dir);
+    zc_task_options_free(&o.task);
     zc_mpi_end();
-    return ZC_EXIT_OK;
-}
-
-int zc_cmd_spaces(int argc, char **argv) {
-    const char *data_flag = NULL;
-    zc_args a = zc_args_begin("spaces", argc, argv);
-    while (zc_args_next(&a)) {
-        if (zc_args_flag(&a, "--help")) {
-            printf("usage: zcevo spaces [--data DIR]\n\nList the design spaces, their number "
-                   "of architectures and where their accuracies come from.\n");
-            return ZC_EXIT_OK;
-        } else if (zc_args_opt(&a, "--data")) data_flag = a.value;
-        else zc_args_unknown(&a);
-    }
-    char *data_dir = zc_data_dir(data_flag);
-    int n;
-    const zc_space_info *spaces = zc_space_list(&n);
-    printf("%-22s %8s  %s\n", "space", "archs", "description");
-    for (int i = 0; i < n; i++) {
-        zc_bench_table t;
-        char err[512];
-        int rows = -1;
-        if (zc_bench_table_load(data_dir, spaces[i].table, &t, err, sizeof err) == 0) {
-            rows = t.n_rows;
-            zc_bench_table_free(&t);
-        }
-        printf("%-22s %8d  %s\n", spaces[i].name, rows, spaces[i].description);
-    }
-    free(data_dir);
     return ZC_EXIT_OK;
 }
