@@ -10,7 +10,7 @@
  *   plain      sum W * dL/dW
  *   grasp      sum -W * (H g), g = dL/dW (conv/linear weights), H g the
  *              exact Hessian-vector product by the R-operator
- *              (common/net_hvp.h), as torch's double backward
+ *              (kernels/cpu/net_hvp.h), as torch's double backward
  *   fisher     sum_l sum_k fan_in_l * 0.5 * mean_n (sum_hw a * dL/da)^2,
  *              a = the layer's output (NASLib broadcasts the per-channel
  *              value to the fan_in weights of the channel before summing)
@@ -44,6 +44,15 @@
  *              EZNAS statistics (needs the three statistics inputs)
  *
  * Invalid values are NaN or +-inf, as the reference would produce them.
+ *
+ * This is the one public header of the proxies. They are computed by
+ * families: proxies_size.c (params, flops, l2_norm), proxies_codes.c (nwot,
+ * T-CET's layer codes), proxies_gradient.c (grad_norm, snip, plain, fisher,
+ * tcet_snip, grasp), proxies_jacobian.c (jacov, epe_nas), synflow.c
+ * (synflow, tcet_synflow, on the float64 executor kernels/cpu/net_exec64.h),
+ * proxies_zen.c, proxies_eznas.c; proxies_compute.c runs them in order,
+ * proxies_math.c holds the shared linear algebra, proxies_init.c the
+ * initialisations and proxies.c the names.
  */
 #ifndef ZC_PROXIES_H
 #define ZC_PROXIES_H

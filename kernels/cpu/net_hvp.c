@@ -169,6 +169,43 @@ static void bn_r_backward(int n, int c, int hw, const float *x, const float *r, 
     }
 }
 
+/* r_backward_weight_layer: the R-backward of a conv or linear layer given
+ * its output's dy and R{dy}: R{dx} into the input's R{gradient}, and R{dW}
+ * into hv when the weight's product is asked for. */
+static void r_backward_weight_layer(hvp_state *st, const zc_layer *L, const float *dy,
+                                    const float *rdy, float *const *hv) {
+    zc_net *net = st->net;
+    int in = L->in[0];
+    const float *x = net->val[in], *rx = st->rval[in];
+    zc_vshape s = net->vshape[in];
+    long count_in = (long)numel(net, in);
+    zc_param *w = &net->params[L->param[0]];
+    const float *vw = st->v[L->param[0]];
+    int is_conv = L->kind == ZC_L_CONV;
+    int o = net->vshape[L->out].c;
+    /* R{dx} = bwd_data(R{dy}, W) + bwd_data(dy, V) */
+    if (is_conv) zc_conv2d_backward_data(&L->conv, rdy, w->data, st->tmp, net->workspace);
+    else zc_linear_backward(s.n, s.c, o, x, w->data, rdy, st->tmp, NULL, NULL);
+    if (vw) {
+        if (is_conv) zc_conv2d_backward_data(&L->conv, dy, vw, st->tmp2, net->workspace);
+        else zc_linear_backward(s.n, s.c, o, x, vw, dy, st->tmp2, NULL, NULL);
+        zc_accumulate(count_in, st->tmp2, st->tmp);
+    }
+    rgrad_add(st, in, st->tmp);
+    /* R{dW} = bwd_filter(R{x}, dy) + bwd_filter(x, R{dy}) */
+    if (hv[L->param[0]]) {
+        float *h = hv[L->param[0]];
+        if (is_conv) {
+            zc_conv2d_backward_filter(&L->conv, rx, dy, h, net->workspace);
+            zc_conv2d_backward_filter(&L->conv, x, rdy, st->ptmp, net->workspace);
+        } else {
+            zc_linear_backward(s.n, s.c, o, rx, w->data, dy, NULL, h, NULL);
+            zc_linear_backward(s.n, s.c, o, x, w->data, rdy, NULL, st->ptmp, NULL);
+        }
+        zc_accumulate((long)w->numel, st->ptmp, h);
+    }
+}
+
 static void r_backward(hvp_state *st, const zc_layer *L, float *const *hv) {
     zc_net *net = st->net;
     int out = L->out, in = L->in[0];
@@ -177,7 +214,7 @@ static void r_backward(hvp_state *st, const zc_layer *L, float *const *hv) {
     if (!dy && !rdy) return;
     const float *x = net->val[in], *rx = st->rval[in];
     zc_vshape s = net->vshape[in];
-    long count_in = (long)numel(net, in), count_out = (long)numel(net, out);
+    long count_out = (long)numel(net, out);
     /* zero stand-in for a missing dy or R{dy} */
     float *zero = NULL;
     if (!dy || !rdy) {
@@ -187,34 +224,7 @@ static void r_backward(hvp_state *st, const zc_layer *L, float *const *hv) {
     }
     switch (L->kind) {
     case ZC_L_CONV:
-    case ZC_L_LINEAR: {
-        zc_param *w = &net->params[L->param[0]];
-        const float *vw = st->v[L->param[0]];
-        int is_conv = L->kind == ZC_L_CONV;
-        int o = net->vshape[out].c;
-        /* R{dx} = bwd_data(R{dy}, W) + bwd_data(dy, V) */
-        if (is_conv) zc_conv2d_backward_data(&L->conv, rdy, w->data, st->tmp, net->workspace);
-        else zc_linear_backward(s.n, s.c, o, x, w->data, rdy, st->tmp, NULL, NULL);
-        if (vw) {
-            if (is_conv) zc_conv2d_backward_data(&L->conv, dy, vw, st->tmp2, net->workspace);
-            else zc_linear_backward(s.n, s.c, o, x, vw, dy, st->tmp2, NULL, NULL);
-            zc_accumulate(count_in, st->tmp2, st->tmp);
-        }
-        rgrad_add(st, in, st->tmp);
-        /* R{dW} = bwd_filter(R{x}, dy) + bwd_filter(x, R{dy}) */
-        if (hv[L->param[0]]) {
-            float *h = hv[L->param[0]];
-            if (is_conv) {
-                zc_conv2d_backward_filter(&L->conv, rx, dy, h, net->workspace);
-                zc_conv2d_backward_filter(&L->conv, x, rdy, st->ptmp, net->workspace);
-            } else {
-                zc_linear_backward(s.n, s.c, o, rx, w->data, dy, NULL, h, NULL);
-                zc_linear_backward(s.n, s.c, o, x, w->data, rdy, NULL, st->ptmp, NULL);
-            }
-            zc_accumulate((long)w->numel, st->ptmp, h);
-        }
-        break;
-    }
+    case ZC_L_LINEAR: r_backward_weight_layer(st, L, dy, rdy, hv); break;
     case ZC_L_BN:
         bn_r_backward(s.n, s.c, s.h * s.w, x, rx, zero == dy ? NULL : dy,
                       zero == rdy ? NULL : rdy, net->params[L->param[0]].data, L->save_mean,
@@ -264,48 +274,64 @@ static void r_backward(hvp_state *st, const zc_layer *L, float *const *hv) {
 
 /* ---- driver ---------------------------------------------------------------- */
 
-int zc_net_hvp(zc_net *net, float *const *v, zc_hvp_loss_fn loss, void *loss_ctx,
-               float *const *hv) {
+/* directions_are_weights: 1 when every non-NULL direction v[p] belongs to
+ * a conv or linear weight, else 0. */
+static int directions_are_weights(const zc_net *net, float *const *v) {
     for (int p = 0; p < net->n_params; p++)
         if (v[p]) {
             int ok = 0;
             for (int l = 0; l < net->n_layers; l++)
                 ok |= (net->layers[l].kind == ZC_L_CONV || net->layers[l].kind == ZC_L_LINEAR) &&
                       net->layers[l].param[0] == p;
-            if (!ok) return -1;
+            if (!ok) return 0;
         }
-    hvp_state st = {.net = net, .v = v};
+    return 1;
+}
+
+/* hvp_state_init: R{values} zero (R{input} = 0), R{gradients} unset, and
+ * the scratch buffers. */
+static void hvp_state_init(hvp_state *st, zc_net *net, float *const *v) {
+    *st = (hvp_state){.net = net, .v = v};
     int64_t maxv = 1, maxp = 1;
     for (int i = 0; i < net->n_values; i++) maxv = ZC_MAX(maxv, numel(net, i));
     for (int p = 0; p < net->n_params; p++) maxp = ZC_MAX(maxp, net->params[p].numel);
-    st.rval = zc_calloc((size_t)net->n_values, sizeof(float *));
-    st.rgrad = zc_calloc((size_t)net->n_values, sizeof(float *));
-    st.rset = zc_calloc((size_t)net->n_values, 1);
+    st->rval = zc_calloc((size_t)net->n_values, sizeof(float *));
+    st->rgrad = zc_calloc((size_t)net->n_values, sizeof(float *));
+    st->rset = zc_calloc((size_t)net->n_values, 1);
     for (int i = 0; i < net->n_values; i++) {
-        st.rval[i] = zc_calloc((size_t)numel(net, i), sizeof(float)); /* R{input} = 0 */
-        st.rgrad[i] = zc_malloc(sizeof(float) * (size_t)numel(net, i));
+        st->rval[i] = zc_calloc((size_t)numel(net, i), sizeof(float));
+        st->rgrad[i] = zc_malloc(sizeof(float) * (size_t)numel(net, i));
     }
-    st.tmp = zc_malloc(sizeof(float) * (size_t)maxv);
-    st.tmp2 = zc_malloc(sizeof(float) * (size_t)maxv);
-    st.ptmp = zc_malloc(sizeof(float) * (size_t)maxp);
+    st->tmp = zc_malloc(sizeof(float) * (size_t)maxv);
+    st->tmp2 = zc_malloc(sizeof(float) * (size_t)maxv);
+    st->ptmp = zc_malloc(sizeof(float) * (size_t)maxp);
+}
 
+static void hvp_state_free(hvp_state *st) {
+    for (int i = 0; i < st->net->n_values; i++) {
+        free(st->rval[i]);
+        free(st->rgrad[i]);
+    }
+    free(st->rval);
+    free(st->rgrad);
+    free(st->rset);
+    free(st->tmp);
+    free(st->tmp2);
+    free(st->ptmp);
+}
+
+int zc_net_hvp(zc_net *net, float *const *v, zc_hvp_loss_fn loss, void *loss_ctx,
+               float *const *hv) {
+    if (!directions_are_weights(net, v)) return -1;
+    hvp_state st;
+    hvp_state_init(&st, net, v);
     for (int l = 0; l < net->n_layers; l++) r_forward(&st, &net->layers[l]);
     for (int p = 0; p < net->n_params; p++)
         if (hv[p]) memset(hv[p], 0, sizeof(float) * net->params[p].numel);
     loss(loss_ctx, net, st.rval[net->output], st.rgrad[net->output]);
     st.rset[net->output] = 1;
     for (int l = net->n_layers - 1; l >= 0; l--) r_backward(&st, &net->layers[l], hv);
-
-    for (int i = 0; i < net->n_values; i++) {
-        free(st.rval[i]);
-        free(st.rgrad[i]);
-    }
-    free(st.rval);
-    free(st.rgrad);
-    free(st.rset);
-    free(st.tmp);
-    free(st.tmp2);
-    free(st.ptmp);
+    hvp_state_free(&st);
     return 0;
 }
 
