@@ -4,7 +4,6 @@
  * writes the programs it timed so scripts/bench_eval.py can time a PyTorch
  * evaluator of the same programs over the same HDF5 tensors. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,42 +35,42 @@ static void bench_help(void) {
 
 typedef struct {
     const float *a;
-    size_t n;
-    double sum;
-} bw_arg;
+    size_t chunk;          /* floats per thread                              */
+    double sum[64];        /* per chunk, so the sums are not optimised away  */
+} bw_job;
 
-static void *bw_thread(void *p) {
-    bw_arg *b = p;
+/* sum_chunk: a parallel-for body: sum chunk i of the array. */
+static int sum_chunk(void *ctx, int i, int worker) {
+    (void)worker;
+    bw_job *b = ctx;
+    const float *a = b->a + b->chunk * (size_t)i;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    for (size_t i = 0; i + 8 <= b->n; i += 8) {
-        s0 += b->a[i];
-        s1 += b->a[i + 1];
-        s2 += b->a[i + 2];
-        s3 += b->a[i + 3];
-        s4 += b->a[i + 4];
-        s5 += b->a[i + 5];
-        s6 += b->a[i + 6];
-        s7 += b->a[i + 7];
+    for (size_t k = 0; k + 8 <= b->chunk; k += 8) {
+        s0 += a[k];
+        s1 += a[k + 1];
+        s2 += a[k + 2];
+        s3 += a[k + 3];
+        s4 += a[k + 4];
+        s5 += a[k + 5];
+        s6 += a[k + 6];
+        s7 += a[k + 7];
     }
-    b->sum = (double)s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
-    return NULL;
+    b->sum[i] = (double)s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+    return 0;
 }
 
+/* read_bandwidth: the best of 3 read rates (bytes/s) of `threads` threads
+ * (at most 64) summing their share of a 512 MiB array. */
 static double read_bandwidth(int threads) {
     size_t n = (size_t)128 << 20; /* 512 MiB of floats */
     float *a = zc_malloc(sizeof(float) * n);
     for (size_t i = 0; i < n; i++) a[i] = (float)(i & 1023);
+    int t = threads > 64 ? 64 : threads;
+    bw_job job = {a, n / t, {0}};
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
-        pthread_t tid[64];
-        bw_arg args[64];
-        int t = threads > 64 ? 64 : threads;
         double t0 = zc_now();
-        for (int i = 0; i < t; i++) {
-            args[i] = (bw_arg){a + n / t * i, n / t, 0};
-            pthread_create(&tid[i], NULL, bw_thread, &args[i]);
-        }
-        for (int i = 0; i < t; i++) pthread_join(tid[i], NULL);
+        zc_parallel_for(t, t, sum_chunk, &job);
         double bw = sizeof(float) * (double)n / (zc_now() - t0);
         if (bw > best) best = bw;
     }
