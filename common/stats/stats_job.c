@@ -1,5 +1,6 @@
 /* stats_job.c: multi-threaded statistics computation (see stats_job.h):
- * one item per row on the threads of common/util/parallel.h; finished
+ * on the CPU one item per row on the threads of common/util/parallel.h; on
+ * a GPU the rows in order on one thread holding the GPU context. Finished
  * records go to the sink one at a time, under the job's lock. */
 #include "common/stats/stats_job.h"
 
@@ -20,7 +21,7 @@
 
 typedef struct {
     const zc_stats_job *job;
-    void *gpu;         /* the GPU context of the one thread when use_cuda    */
+    void *gpu;         /* use_cuda: the GPU context of the job's one thread  */
     pthread_mutex_t lock; /* serialises the sink, the progress and failures */
     int done;
     int failed;
@@ -42,9 +43,9 @@ static void fail_with(shared_state *s, const char *msg) {
     s->failed = 1;
 }
 
-/* may_start: 1 when the job may take another row; a raised stop flag fails
- * the job with "interrupted by a signal" (unless it failed already). */
-static int may_start(shared_state *s) {
+/* may_go_on: 1 while the job may take another row; a raised stop flag
+ * fails the job with "interrupted by a signal" (unless it failed already). */
+static int may_go_on(shared_state *s) {
     pthread_mutex_lock(&s->lock);
     if (s->job->stop && *s->job->stop) fail_with(s, "interrupted by a signal");
     int go = !s->failed;
@@ -119,7 +120,7 @@ static int hand_to_sink(shared_state *s, int i, zc_arch_stats *rec, const zc_net
 static int compute_row(void *ctx, int i, int worker) {
     (void)worker;
     shared_state *s = ctx;
-    if (!may_start(s)) return 1;
+    if (!may_go_on(s)) return 1;
     char err[512];
     zc_arch_stats rec;
     memset(&rec, 0, sizeof rec);
@@ -130,15 +131,17 @@ static int compute_row(void *ctx, int i, int worker) {
     return failed;
 }
 
-/* open_device: the GPU context of the job's one thread when use_cuda.
- * Returns 0, or -1 with the failure recorded in s. */
+/* open_device: the GPU context of the job's one thread when use_cuda, on
+ * that thread. Returns 0, or -1 with the failure recorded in s. */
 static int open_device(shared_state *s) {
 #ifdef ZCEVO_HAVE_CUDA
     if (s->job->use_cuda) {
         char err[512];
         s->gpu = zc_gpu_ctx_new(s->job->cuda_device, err, sizeof err);
         if (!s->gpu) {
+            pthread_mutex_lock(&s->lock);
             fail_with(s, err);
+            pthread_mutex_unlock(&s->lock);
             return -1;
         }
     }
@@ -155,6 +158,18 @@ static void close_device(shared_state *s) {
     s->gpu = NULL;
 }
 
+/* device_rows: a parallel-run body for use_cuda: the job's one thread
+ * opens its GPU context, computes the rows in order, closes it. */
+static int device_rows(void *ctx, int worker, int unused) {
+    (void)unused;
+    shared_state *s = ctx;
+    if (open_device(s) != 0) return 1;
+    int rc = 0;
+    for (int i = 0; i < s->job->n_rows && rc == 0; i++) rc = compute_row(s, i, worker);
+    close_device(s);
+    return rc;
+}
+
 int zc_stats_job_run(const zc_stats_job *job, char *err, size_t errlen) {
     shared_state s;
     memset(&s, 0, sizeof s);
@@ -162,13 +177,9 @@ int zc_stats_job_run(const zc_stats_job *job, char *err, size_t errlen) {
     s.t0 = s.last_print = zc_now();
     pthread_mutex_init(&s.lock, NULL);
     openblas_set_num_threads(1);
-    int threads = job->threads < 1 || job->use_cuda ? 1 : job->threads;
-    if (open_device(&s) == 0) {
-        zc_parallel_for(job->n_rows, threads, compute_row, &s);
-        /* a stop raised while the last rows ran still fails the job */
-        may_start(&s);
-        close_device(&s);
-    }
+    if (job->use_cuda) zc_parallel_run(1, device_rows, &s);
+    else zc_parallel_for(job->n_rows, job->threads, compute_row, &s);
+    may_go_on(&s); /* a stop raised while the last rows ran fails the job */
     pthread_mutex_destroy(&s.lock);
     if (job->progress && !s.failed && job->n_rows > 0) print_progress(&s, 1);
     if (s.failed) {
