@@ -1,12 +1,13 @@
 /* local_eval.c: threaded program scoring over in-memory tasks (see
- * local_eval.h). */
+ * local_eval.h): one item per (task, architecture), on the threads of
+ * common/util/parallel.h. */
 #include "common/program/local_eval.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util/parallel.h"
 #include "common/util/util.h"
 
 struct zc_local_eval {
@@ -18,8 +19,6 @@ struct zc_local_eval {
     int total_archs;
     int *item_task, *item_arch; /* flat (task, arch) work items              */
     /* per call */
-    pthread_mutex_t lock;
-    int next;
     const zc_program *progs;
     int n_progs;
     double *const *scores;
@@ -45,7 +44,6 @@ zc_local_eval *zc_local_eval_new(zc_task_data *tasks, int n_tasks, int threads,
             e->item_task[k] = t;
             e->item_arch[k++] = a;
         }
-    pthread_mutex_init(&e->lock, NULL);
     return e;
 }
 
@@ -56,32 +54,22 @@ void zc_local_eval_free(zc_local_eval *e) {
     free(e->item_task);
     free(e->item_arch);
     free(e->tmp);
-    pthread_mutex_destroy(&e->lock);
     free(e);
 }
 
-typedef struct {
-    zc_local_eval *e;
-    int id;
-} thread_arg;
+static int stopped(const zc_local_eval *e) { return e->stop && *e->stop; }
 
-static void *score_thread(void *arg) {
-    thread_arg *ta = arg;
-    zc_local_eval *e = ta->e;
-    double *tmp = e->tmp + (size_t)ta->id * e->n_progs;
-    for (;;) {
-        if (e->stop && *e->stop) break;
-        pthread_mutex_lock(&e->lock);
-        int k = e->next++;
-        pthread_mutex_unlock(&e->lock);
-        if (k >= e->total_archs) break;
-        int t = e->item_task[k], a = e->item_arch[k];
-        const zc_task_data *d = &e->tasks[t];
-        zc_eval_programs(e->ctx[ta->id], e->progs, e->n_progs, &d->archs[a], tmp);
-        for (int p = 0; p < e->n_progs; p++)
-            e->scores[t][(size_t)p * d->n_archs + a] = tmp[p];
-    }
-    return NULL;
+/* score_arch: every program of the call on work item k (one architecture of
+ * one task) with thread `worker`'s context and scratch; 1 when stopped. */
+static int score_arch(void *ctx, int k, int worker) {
+    zc_local_eval *e = ctx;
+    if (stopped(e)) return 1;
+    double *tmp = e->tmp + (size_t)worker * e->n_progs;
+    int t = e->item_task[k], a = e->item_arch[k];
+    const zc_task_data *d = &e->tasks[t];
+    zc_eval_programs(e->ctx[worker], e->progs, e->n_progs, &d->archs[a], tmp);
+    for (int p = 0; p < e->n_progs; p++) e->scores[t][(size_t)p * d->n_archs + a] = tmp[p];
+    return 0;
 }
 
 int zc_local_eval_score(void *ctx, const zc_program *progs, int n, double *const *scores,
@@ -93,24 +81,13 @@ int zc_local_eval_score(void *ctx, const zc_program *progs, int n, double *const
     e->progs = progs;
     e->n_progs = n;
     e->scores = scores;
-    e->next = 0;
     if (e->tmp_cap < n * e->threads) {
         free(e->tmp);
         e->tmp_cap = n * e->threads;
         e->tmp = zc_malloc(sizeof(double) * (size_t)e->tmp_cap);
     }
-    int nt = e->threads < e->total_archs ? e->threads : (e->total_archs ? e->total_archs : 1);
-    pthread_t tid[nt];
-    thread_arg args[nt];
-    for (int i = 0; i < nt; i++) {
-        args[i] = (thread_arg){e, i};
-        if (nt == 1) score_thread(&args[i]);
-        else if (pthread_create(&tid[i], NULL, score_thread, &args[i]) != 0)
-            zc_die("cannot start evaluation thread %d", i);
-    }
-    if (nt > 1)
-        for (int i = 0; i < nt; i++) pthread_join(tid[i], NULL);
-    return (e->stop && *e->stop) ? 1 : 0;
+    zc_parallel_for(e->total_archs, e->threads, score_arch, e);
+    return stopped(e) ? 1 : 0;
 }
 
 zc_eval_counters zc_local_eval_counters(zc_local_eval *e) {

@@ -1,10 +1,13 @@
-/* proxies_job.h: compute the hand-crafted proxies (common/proxies.h) of a
- * list of architectures of one task, one architecture per thread (BLAS
- * single-threaded). Positions in the list come from a source: a shared
- * counter in one process, or rank 0 of an MPI job, one architecture at a
- * time (dynamic load balancing: networks differ in cost by 10x and more).
- * The values of an architecture depend only on the task, its seed and the
- * architecture, never on which thread or rank computed it. */
+/* proxies_job.h: compute the hand-crafted proxies (common/proxies/proxies.h)
+ * of a list of architectures of one task, one architecture per thread
+ * (BLAS single-threaded), handed out one at a time (dynamic load
+ * balancing: networks differ in cost by 10x and more). This file holds
+ * what any process computes: zen's inputs, one architecture's proxies, and
+ * the run over this process's threads. Across MPI ranks, rank 0 hands out
+ * the positions (master/dispatch/proxies_dispatch.h) to the worker ranks'
+ * threads (worker/proxies_worker.h). The values of an architecture depend
+ * only on the task, its seed and the architecture, never on which thread
+ * or rank computed it. */
 #ifndef ZC_PROXIES_JOB_H
 #define ZC_PROXIES_JOB_H
 
@@ -33,33 +36,18 @@ void zc_proxies_job_zen_inputs(const zc_task *t, float **x1, float **x2);
 int zc_proxies_arch(const zc_proxies_job *job, int pos, double *out, char *err, size_t errlen);
 
 /* zc_proxies_done_fn: called (serialised, in completion order) with each
- * finished position and its ZC_PX_COUNT values, e.g. to journal them. */
+ * finished position and its ZC_PX_COUNT values, e.g. to journal them (by
+ * zc_proxies_run_local and zc_proxies_dispatch). */
 typedef void (*zc_proxies_done_fn)(void *ctx, int pos, const double *values);
 
 /* zc_proxies_run_local: compute positions todo[0..n_todo) with `threads`
  * threads into values (n_rows x ZC_PX_COUNT, row-major by position),
  * calling done(ctx, ...) (may be NULL) for each and printing a progress
  * line every ~2 s on stderr when progress. Returns 0, or -1 with err (the
- * first failure; the other threads stop taking work). */
+ * first failure; the other threads stop taking work, and positions that
+ * finish after it are neither stored nor passed to done). */
 int zc_proxies_run_local(const zc_proxies_job *job, const int *todo, int n_todo, int threads,
                          int progress, double *values, zc_proxies_done_fn done, void *ctx,
                          char *err, size_t errlen);
-
-/* zc_proxies_run_worker: an MPI worker rank (>= 1): `threads` threads ask
- * rank 0 for positions one at a time, send back each architecture's values
- * with the next request, and stop when rank 0 answers -1; then the rank
- * reports that it is finished. A failure is sent to rank 0 as its error
- * text (rank 0 stops the job). Returns 0, or -1 after a failure. */
-int zc_proxies_run_worker(const zc_proxies_job *job, int threads);
-
-/* zc_proxies_dispatch: rank 0 of world_size ranks: hand out positions
- * todo[0..n_todo) (each < n_rows) to the workers' requests, collect their
- * values into values (n_rows x ZC_PX_COUNT), calling done(ctx, ...) (may be
- * NULL) for each, and wait for every worker to finish. Polls without
- * spinning a core. Returns 0, or -1 with err naming the rank whose worker
- * failed, and its message. */
-int zc_proxies_dispatch(int n_rows, const int *todo, int n_todo, int world_size, int progress,
-                        double *values, zc_proxies_done_fn done, void *ctx, char *err,
-                        size_t errlen);
 
 #endif

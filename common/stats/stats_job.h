@@ -1,8 +1,9 @@
 /* stats_job.h: compute the statistics of a list of architectures of one
- * task on the CPU, several architectures at once (one per thread; BLAS
- * stays single-threaded), handing each finished record to a sink. Used by
- * `zcevo stats` (sink: HDF5 writer), on-the-fly `zcevo score` and `zcevo
- * evolve` (sink: keep in memory). */
+ * task on the CPU, several architectures at once (one per thread of
+ * common/util/parallel.h; BLAS stays single-threaded), or on one GPU,
+ * handing each finished record to a sink. Used by `zcevo stats` (sink:
+ * HDF5 writer), on-the-fly `zcevo score` and `zcevo evolve` (sink: keep in
+ * memory). */
 #ifndef ZC_STATS_JOB_H
 #define ZC_STATS_JOB_H
 
@@ -34,13 +35,15 @@ typedef struct {
      * "interrupted". */
     volatile sig_atomic_t *stop;
     /* use_cuda: 0 (default) computes on the CPU with `threads` threads; 1
-     * computes on GPU cuda_device (worker/device.h) with one thread. */
+     * computes on GPU cuda_device (common/stats/device.h) with one thread. */
     int use_cuda;
     int cuda_device;
 } zc_stats_job;
 
-/* zc_stats_job_run: compute every row. Returns 0; or -1 with err when a
- * network cannot be built or the sink failed. */
+/* zc_stats_job_run: compute every row; a row's record depends only on the
+ * task and the row, never on the thread count. Returns 0; or -1 with err
+ * (the first failure; no row is started after it) when a network cannot be
+ * built, the GPU fails, the sink failed or stop was raised. */
 int zc_stats_job_run(const zc_stats_job *job, char *err, size_t errlen);
 
 #endif

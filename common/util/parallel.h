@@ -19,15 +19,18 @@
 typedef int (*zc_parallel_fn)(void *ctx, int item, int worker);
 
 /* zc_parallel_for: fn(ctx, i, worker) for every i in [0, n), handed out in
- * increasing order one at a time to min(threads, n) threads (the calling
- * thread is worker 0; threads < 1 counts as 1). Returns 0 when every item
- * returned 0, else the first non-zero value returned (items already started
- * run to their end). Dies with one line if a thread cannot be started. */
+ * increasing order one at a time to min(threads, n) started threads
+ * (threads < 1 counts as 1; the calling thread waits for them, even with
+ * one: memory then comes from glibc's per-thread arenas, as `zcevo stats`
+ * predicts it). Returns 0 when every item returned 0, else the first
+ * non-zero value returned (items already started run to their end). Dies
+ * with one line if a thread cannot be started. */
 int zc_parallel_for(int n, int threads, zc_parallel_fn fn, void *ctx);
 
 /* zc_parallel_run: fn(ctx, worker, worker) once on each of `threads`
- * threads (worker 0 is the calling thread), for bodies that fetch their own
- * work (e.g. from an MPI master). Returns as zc_parallel_for. */
+ * started threads (< 1 counts as 1; the calling thread waits), for bodies
+ * that fetch their own work (e.g. from an MPI master). Returns as
+ * zc_parallel_for. */
 int zc_parallel_run(int threads, zc_parallel_fn fn, void *ctx);
 
 /* zc_default_threads: number of online cores (at least 1), the default of

@@ -19,7 +19,9 @@
 #include "common/util/util.h"
 #include "master/cli/commands.h"
 #include "master/cli/proxies_journal.h"
+#include "master/dispatch/proxies_dispatch.h"
 #include "common/proxies/proxies_job.h"
+#include "worker/proxies_worker.h"
 #include "common/stats/stats_job.h"
 
 static void proxies_help(void) {
