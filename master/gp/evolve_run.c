@@ -82,8 +82,9 @@ static int start_tasks(evolve_run *r) {
         r->stat_bytes += r->meta.bytes[t];
         r->total_archs += r->meta.n_archs[t];
     }
-    r->local_backend = zc_evolve_local_backend(&r->local);
-    const zc_score_backend *backend = r->dist ? &r->dist->backend : &r->local_backend;
+    const zc_score_backend *backend = &r->local_backend;
+    if (r->dist) backend = &r->dist->backend;
+    else r->local_backend = zc_evolve_local_backend(&r->local);
     zc_evolve_fitness_init(&r->fitness, o, &r->meta, backend, r->dist);
     r->fn = zc_evolve_fitness_fn(&r->fitness);
     return ZC_EXIT_OK;
