@@ -13,7 +13,7 @@
  *                          the statistics are loaded (or why not).
  *   ZC_TAG_WORK    0 -> w  zc_msg_work, then n_progs programs, each as its
  *                          uint16 length and `length` code bytes (the flat
- *                          postfix form, common/program.h).
+ *                          postfix form, common/program/program.h).
  *   ZC_TAG_RESULT  w -> 0  zc_msg_result, then n_values doubles: for each
  *                          shard of the worker's bin in ASSIGN order, for
  *                          each program, for each architecture a0..a1-1,
@@ -21,8 +21,9 @@
  *                          payload is an error text instead.
  *   ZC_TAG_CHECK   0 -> w  as WORK: the quick validity check of the
  *                          programs on the probe architectures (the first
- *                          two of task 0), sent only to workers whose share
- *                          starts with them.
+ *                          two of task 0; common/program/quick_check.h),
+ *                          sent only to workers whose share starts with
+ *                          them.
  *   ZC_TAG_CHECKED w -> 0  zc_msg_result (n_values = n_progs), then one
  *                          byte per program: 1 passes, 0 fails.
  *   ZC_TAG_STOP    0 -> w  empty: finish and exit cleanly (end of run,
@@ -30,9 +31,11 @@
  *                          master has nothing to do (finished run).
  * stats / score (distributed statistics):
  *   ZC_TAG_RECORD  w -> 0  zc_msg_record, then the serialised statistics of
- *                          one architecture (zc_record_pack in
- *                          master/dispatch.c); index -1 = the rank is done,
- *                          status != 0 = error text.
+ *                          one architecture (zc_record_pack,
+ *                          common/mpi/mpi_util.h; sent by
+ *                          worker/stats_worker.c, received by
+ *                          master/dispatch/stats_dispatch.c); index -1 = the
+ *                          rank is done, status != 0 = error text.
  * proxies (distributed hand-crafted proxies, worker/proxies_job.h):
  *   ZC_TAG_PX_ASK  w -> 0  zc_msg_px: a worker thread asks for the next
  *                          position; position >= 0 carries ZC_PX_COUNT
