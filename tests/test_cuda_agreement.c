@@ -23,6 +23,7 @@
 #include "common/program/program.h"
 #include "common/util/rng.h"
 #include "common/nets/space.h"
+#include "common/stats/gpu_stats.h"
 #include "common/stats/stats.h"
 #include "common/stats/stats_compute.h"
 #include "common/util/util.h"
@@ -200,8 +201,8 @@ static void check_primitives(zc_gpu_ctx *g) {
     fill_layer(&r, &host.layers[1]);
     zc_gpu_eval *ev = zc_gpu_eval_new(g);
     zc_gpu_stats dev;
-    int rc = zc_gpu_stats_upload(ev, &host, &dev);
-    CHECK_MSG(rc == 0, "upload: %s", zc_gpu_eval_last_error(ev));
+    int rc = zc_gpu_stats_upload(g, &host, &dev);
+    CHECK_MSG(rc == 0, "upload: %s", zc_gpu_last_error(g));
     if (rc) {
         zc_gpu_eval_free(ev);
         zc_arch_stats_free(&host);

@@ -1,39 +1,11 @@
-/* cuda_backend.cu: device choice and the memory estimate of the CUDA
- * backend (see cuda_backend.h). */
+/* cuda_backend.cu: device choice, the memory check and the bandwidth probe
+ * of the CUDA backend (see cuda_backend.h). */
 #include "kernels/cuda/cuda_backend.h"
 
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern "C" {
-#include "common/stats/stats_compute.h"
-}
-
-#define CONTEXT_ALLOWANCE ((int64_t)768 << 20) /* handles, cuBLAS/cuDNN, evaluator pool */
-#define WORKSPACE_ESTIMATE ((int64_t)256 << 20)
-
-extern "C" int64_t zc_cuda_memory_needed(const zc_net *net, zc_terminal_mask mask) {
-    int64_t floats = 0;
-    for (int v = 0; v < net->n_values; v++) floats += 2 * zc_net_value_numel(net, v);
-    for (int p = 0; p < net->n_params; p++) floats += 2 * net->params[p].numel;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_BN) floats += 2 * net->vshape[net->layers[l].in[0]].c;
-    int64_t bytes = floats * (int64_t)sizeof(float) + 256 * (int64_t)(2 * net->n_values + net->n_params);
-    bytes += zc_stats_bytes_for_net(net, mask);
-    /* the largest im2col-sized workspace a convolution might ask for, capped
-     * as gpu_net.cu caps it (512 MiB), at least the fixed estimate */
-    int64_t ws = 0;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_CONV) {
-            int64_t w = (int64_t)zc_conv_workspace_floats(&net->layers[l].conv) * 4 * net->batch;
-            if (w > ws) ws = w;
-        }
-    if (ws > ((int64_t)512 << 20)) ws = (int64_t)512 << 20;
-    if (ws < WORKSPACE_ESTIMATE) ws = WORKSPACE_ESTIMATE;
-    return bytes + bytes / 8 + ws + CONTEXT_ALLOWANCE; /* arena headroom: 1/8 */
-}
 
 extern "C" int zc_cuda_check_memory(int device, int64_t bytes_needed, char *err, size_t errlen) {
     size_t free_b = 0, total_b = 0;

@@ -1,7 +1,6 @@
-/* gpu_net.cu: the CUDA network executor and GPU statistics (see
- * gpu_net.h). Mirrors common/net.c (forward, backward, gradient
- * accumulation rules) and common/stats_compute.c (three passes, 22
- * terminals, perturb as a difference) layer by layer. */
+/* gpu_net.cu: the CUDA network executor (see gpu_net.h). Mirrors the CPU
+ * executor kernels/cpu/net_exec.c (forward, backward, gradient accumulation
+ * rules) layer by layer. */
 #include "kernels/cuda/gpu_net.h"
 
 #include <cublas_v2.h>
@@ -13,7 +12,6 @@
 #include <string.h>
 
 extern "C" {
-#include "common/stats/stats_compute.h"
 #include "common/util/util.h"
 }
 
@@ -22,7 +20,6 @@ extern "C" {
 
 /* ---- context ------------------------------------------------------------- */
 
-#define ARENA_ALIGN 256
 #define WORKSPACE_LIMIT ((size_t)512 << 20)
 
 typedef struct {
@@ -68,11 +65,10 @@ struct zc_gpu_ctx {
     size_t ws_bytes;
     char *arena;
     size_t arena_cap;
-    /* statistics */
-    char *tarena;
-    size_t tarena_cap;
-    zc_gpu_stats stats;
-    int stats_valid;
+    uint64_t generation; /* zc_gpu_net_load calls so far */
+    /* the state a layer above attached (zc_gpu_ctx_attach) */
+    void *attached;
+    void (*release_attached)(void *);
 };
 
 /* gfail: a failure that is not a library status, recorded like one. */
@@ -86,9 +82,30 @@ extern "C" void *zc_gpu_ctx_stream(zc_gpu_ctx *ctx) { return (void *)ctx->stream
 extern "C" void *zc_gpu_ctx_cublas(zc_gpu_ctx *ctx) { return (void *)ctx->blas; }
 extern "C" int zc_gpu_ctx_device(const zc_gpu_ctx *ctx) { return ctx->device; }
 
-extern "C" int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx) {
-    return (int64_t)(ctx->arena_cap + ctx->tarena_cap);
+extern "C" int64_t zc_gpu_net_arena_bytes(const zc_gpu_ctx *ctx) {
+    return (int64_t)ctx->arena_cap;
 }
+
+extern "C" void zc_gpu_ctx_attach(zc_gpu_ctx *ctx, void *state, void (*release)(void *)) {
+    ctx->attached = state;
+    ctx->release_attached = release;
+}
+
+extern "C" void *zc_gpu_ctx_attached(const zc_gpu_ctx *ctx) { return ctx->attached; }
+
+extern "C" const zc_net *zc_gpu_net_loaded(const zc_gpu_ctx *ctx) { return ctx->net; }
+
+extern "C" uint64_t zc_gpu_net_generation(const zc_gpu_ctx *ctx) { return ctx->generation; }
+
+extern "C" float *zc_gpu_net_value(zc_gpu_ctx *ctx, int v) { return ctx->val[v]; }
+
+extern "C" float *zc_gpu_net_grad(zc_gpu_ctx *ctx, int v) {
+    return ctx->grad_set[v] ? ctx->grad[v] : NULL;
+}
+
+extern "C" float *zc_gpu_net_param(zc_gpu_ctx *ctx, int p) { return ctx->pdata[p]; }
+
+extern "C" float *zc_gpu_net_param_grad(zc_gpu_ctx *ctx, int p) { return ctx->pgrad[p]; }
 
 extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
     int count = 0;
@@ -147,17 +164,11 @@ static void destroy_layer_descriptors(zc_gpu_ctx *ctx) {
     ctx->n_layers = 0;
 }
 
-static void free_stats_layers(zc_gpu_ctx *ctx) {
-    free(ctx->stats.layers);
-    ctx->stats.layers = NULL;
-    ctx->stats.n_layers = 0;
-    ctx->stats_valid = 0;
-}
-
 extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     if (!ctx) return;
     cudaSetDevice(ctx->device);
     cudaStreamSynchronize(ctx->stream);
+    if (ctx->release_attached) ctx->release_attached(ctx->attached);
     destroy_layer_descriptors(ctx);
     free(ctx->layers);
     free(ctx->algos);
@@ -166,9 +177,7 @@ extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     free(ctx->pdata);
     free(ctx->pgrad);
     free(ctx->grad_set);
-    free_stats_layers(ctx);
     if (ctx->arena) cudaFree(ctx->arena);
-    if (ctx->tarena) cudaFree(ctx->tarena);
     cublasDestroy(ctx->blas);
     cudnnDestroy(ctx->dnn);
     cudaStreamDestroy(ctx->stream);
@@ -316,21 +325,20 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
     return 0;
 }
 
-static size_t align_up(size_t x) { return (x + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN; }
+extern "C" size_t zc_gpu_grown_size(size_t bytes) { return bytes + bytes / 8; }
 
-/* grow_arena: make *arena hold at least bytes (contents not kept) */
-static int grow_arena(zc_gpu_ctx *ctx, char **arena, size_t *cap, size_t bytes) {
+extern "C" int zc_gpu_grow(zc_gpu_ctx *ctx, void **buf, size_t *cap, size_t bytes) {
     if (bytes <= *cap) return 0;
     CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    if (*arena) CUDA_CHECK(cudaFree(*arena));
-    *arena = NULL;
+    if (*buf) CUDA_CHECK(cudaFree(*buf));
+    *buf = NULL;
     *cap = 0;
-    size_t want = bytes + bytes / 8;
-    if (cudaMalloc((void **)arena, want) != cudaSuccess) {
+    size_t want = zc_gpu_grown_size(bytes);
+    if (cudaMalloc(buf, want) != cudaSuccess) {
         cudaGetLastError();
         size_t free_b = 0, total_b = 0;
         cudaMemGetInfo(&free_b, &total_b);
-        *arena = NULL;
+        *buf = NULL;
         return gfail(ctx, "cuda: device %d: needs %.1f MiB more, %.1f MiB free of %.1f MiB",
                      ctx->device, want / 1048576.0, free_b / 1048576.0, total_b / 1048576.0);
     }
@@ -360,7 +368,7 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     zc_cuda_clear_error();
     CUDA_CHECK(cudaSetDevice(ctx->device));
     destroy_layer_descriptors(ctx);
-    free_stats_layers(ctx);
+    ctx->generation++;
     ctx->net = NULL;
     ensure_host_arrays(ctx, net);
     ctx->n_layers = net->n_layers;
@@ -377,7 +385,7 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     size_t *pgrad_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
     for (int p = 0; p < net->n_params; p++) {
         pdata_off[p] = off;
-        off = align_up(off + sizeof(float) * (size_t)net->params[p].numel);
+        off = zc_gpu_align(off + sizeof(float) * (size_t)net->params[p].numel);
     }
     size_t pgrad_start = off;
     for (int p = 0; p < net->n_params; p++) {
@@ -385,23 +393,23 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
         off += sizeof(float) * (size_t)net->params[p].numel; /* packed: one memset */
     }
     size_t pgrad_end = off;
-    off = align_up(off);
+    off = zc_gpu_align(off);
     size_t *val_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)net->n_values * 2);
     for (int v = 0; v < net->n_values; v++) {
         val_off[2 * v] = off;
-        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
+        off = zc_gpu_align(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
         val_off[2 * v + 1] = off;
-        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
+        off = zc_gpu_align(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
     }
     size_t *bn_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_layers + 1));
     for (int l = 0; l < net->n_layers; l++) {
         bn_off[l] = off;
         if (net->layers[l].kind == ZC_L_BN)
-            off = align_up(off + 2 * sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c);
+            off = zc_gpu_align(off + 2 * sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c);
     }
     size_t ws_off = off;
-    off = align_up(off + ws + 1);
-    int rc = grow_arena(ctx, &ctx->arena, &ctx->arena_cap, off);
+    off = zc_gpu_align(off + ws + 1);
+    int rc = zc_gpu_grow(ctx, (void **)&ctx->arena, &ctx->arena_cap, off);
     if (rc == 0) {
         char *base = ctx->arena;
         for (int p = 0; p < net->n_params; p++) {
@@ -654,167 +662,5 @@ extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float
     CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     CUDA_CHECK(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
                       sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
-    return 0;
-}
-
-/* ---- statistics ------------------------------------------------------------ */
-
-
-/* source of tensor kind for block r in the current pass: *src (NULL means
- * zeros) and *mask (non-NULL: keep src where mask > 0) */
-static void collect_source(zc_gpu_ctx *ctx, const zc_rcb *r, int kind, const float **src,
-                           const float **mask) {
-    zc_rcb_values v = zc_rcb_block_values(ctx->net, r);
-    *mask = NULL;
-    switch (kind) {
-    case ZC_T_INPACT: *src = ctx->val[v.inpact]; break;
-    case ZC_T_PREACT: *src = ctx->val[v.preact]; break;
-    case ZC_T_ACT: *src = ctx->val[v.act]; break;
-    case ZC_T_PREACT_GRAD: *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL; break;
-    case ZC_T_ACT_GRAD: *src = ctx->grad_set[v.act] ? ctx->grad[v.act] : NULL; break;
-    case ZC_T_INPACT_GRAD:
-        *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL;
-        *mask = ctx->val[v.inpact];
-        break;
-    default: /* ZC_T_WT_GRAD: always written (zeros when unreached) */
-        *src = ctx->pgrad[v.weight_param];
-        break;
-    }
-}
-
-static int layout_stats(zc_gpu_ctx *ctx, zc_terminal_mask mask) {
-    const zc_net *net = ctx->net;
-    free_stats_layers(ctx);
-    ctx->stats.n_layers = net->n_rcb;
-    ctx->stats.layers = (zc_layer_stats *)zc_calloc((size_t)(net->n_rcb ? net->n_rcb : 1),
-                                                    sizeof(zc_layer_stats));
-    size_t total = 0;
-    for (int b = 0; b < net->n_rcb; b++) {
-        const zc_rcb *r = &net->rcb[b];
-        zc_layer_stats *ls = &ctx->stats.layers[b];
-        zc_layer_stats_describe(net, r, mask, ls);
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id))
-                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ls->t[id]));
-    }
-    if (grow_arena(ctx, &ctx->tarena, &ctx->tarena_cap, total + 1)) return -1;
-    size_t off = 0;
-    for (int b = 0; b < net->n_rcb; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id)) {
-                zc_tensor *t = &ctx->stats.layers[b].t[id];
-                t->data = (float *)(ctx->tarena + off);
-                off = align_up(off + sizeof(float) * (size_t)zc_tensor_numel(t));
-            }
-    return 0;
-}
-
-extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3],
-                                    zc_terminal_mask mask) {
-    const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
-    zc_cuda_clear_error();
-    CUDA_CHECK(cudaSetDevice(ctx->device));
-    if (layout_stats(ctx, mask)) return -1;
-    cudaStream_t st = ctx->stream;
-    if (mask & (1u << ZC_TERMINAL_WT))
-        for (int b = 0; b < net->n_rcb; b++) {
-            zc_tensor *t = &ctx->stats.layers[b].t[ZC_TERMINAL_WT];
-            int p = zc_rcb_block_values(net, &net->rcb[b]).weight_param;
-            CUDA_CHECK(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
-                                   cudaMemcpyDeviceToDevice, st));
-        }
-    for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
-        if (zc_gpu_net_forward(ctx, inputs[pass]) || zc_gpu_net_backward(ctx)) return -1;
-        for (int b = 0; b < net->n_rcb; b++) {
-            zc_layer_stats *ls = &ctx->stats.layers[b];
-            for (int kind = 0; kind < ZC_NUM_TENSOR_KINDS; kind++) {
-                int id_pass = ZC_TERMINAL_ID(kind, pass);
-                int id_pert = ZC_TERMINAL_ID(kind, ZC_PASS_PERTURB);
-                int keep_pass = (mask >> id_pass) & 1u, keep_pert = (mask >> id_pert) & 1u;
-                const float *src, *msk;
-                collect_source(ctx, &net->rcb[b], kind, &src, &msk);
-                if (pass == ZC_PASS_NOISE) {
-                    if (keep_pass)
-                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pass]), 0);
-                } else if (pass == ZC_PASS_DATA) {
-                    if (keep_pass)
-                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pass]), 0);
-                    if (keep_pert)
-                        zc_gk_collect(st, ls->t[id_pert].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pert]), 0);
-                } else if (keep_pert) {
-                    /* slot = perturb-pass value - data-pass value */
-                    zc_gk_collect(st, ls->t[id_pert].data, src, msk,
-                                  zc_tensor_numel(&ls->t[id_pert]), 1);
-                }
-                CUDA_CHECK(cudaGetLastError());
-            }
-        }
-    }
-    ctx->stats_valid = 1;
-    return 0;
-}
-
-extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
-    return ctx->stats_valid ? &ctx->stats : NULL;
-}
-
-extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
-    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    for (int l = 0; l < out->n_layers; l++)
-        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
-    free(out->layers);
-    out->n_layers = ctx->stats.n_layers;
-    out->layers = (zc_layer_stats *)zc_calloc((size_t)(out->n_layers ? out->n_layers : 1),
-                                              sizeof *out->layers);
-    for (int b = 0; b < out->n_layers; b++) {
-        zc_layer_stats *dst = &out->layers[b];
-        const zc_layer_stats *src = &ctx->stats.layers[b];
-        *dst = *src;
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            dst->t[id].data = NULL;
-            if (!src->t[id].data) continue;
-            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(&src->t[id]);
-            dst->t[id].data = (float *)zc_malloc(bytes);
-            CUDA_CHECK(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
-        }
-    }
-    return 0;
-}
-
-extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
-    memset(dst, 0, sizeof *dst);
-    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
-    size_t total = 0;
-    for (int b = 0; b < ctx->stats.n_layers; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (ctx->stats.layers[b].t[id].data)
-                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ctx->stats.layers[b].t[id]));
-    char *block = NULL;
-    if (cudaMalloc((void **)&block, total + 1) != cudaSuccess) {
-        cudaGetLastError();
-        return gfail(ctx, "cuda: out of device memory keeping %.1f MiB of statistics",
-                     total / 1048576.0);
-    }
-    dst->device_block = block;
-    dst->n_layers = ctx->stats.n_layers;
-    dst->layers = (zc_layer_stats *)zc_calloc((size_t)(dst->n_layers ? dst->n_layers : 1),
-                                              sizeof(zc_layer_stats));
-    size_t off = 0;
-    for (int b = 0; b < dst->n_layers; b++) {
-        dst->layers[b] = ctx->stats.layers[b];
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            const zc_tensor *t = &ctx->stats.layers[b].t[id];
-            if (!t->data) continue;
-            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(t);
-            dst->layers[b].t[id].data = (float *)(block + off);
-            CUDA_CHECK(cudaMemcpyAsync(block + off, t->data, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
-            off = align_up(off + bytes);
-        }
-    }
     return 0;
 }

@@ -1,0 +1,312 @@
+/* gpu_stats.cu: EZNAS statistics on a GPU and device-resident statistics
+ * records (see gpu_stats.h). Mirrors stats_compute.c (three passes, 22
+ * terminals, perturb as a difference) block by block on the pointers the
+ * CUDA executor gives. */
+#include "common/stats/gpu_stats.h"
+
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "common/stats/stats_compute.h"
+#include "common/util/util.h"
+}
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/gpu_kernels.cuh"
+
+/* the statistics a context holds (attached to it) */
+typedef struct {
+    zc_gpu_stats stats;  /* data pointers into arena                       */
+    void *arena;         /* device                                         */
+    size_t arena_cap;
+    uint64_t generation; /* zc_gpu_net_generation when computed            */
+    int valid;
+} stats_state;
+
+static void free_layers(zc_gpu_stats *s) {
+    free(s->layers);
+    s->layers = NULL;
+    s->n_layers = 0;
+}
+
+/* release_state: zc_gpu_ctx_free's call (device current, stream idle) */
+static void release_state(void *p) {
+    stats_state *st = (stats_state *)p;
+    free_layers(&st->stats);
+    if (st->arena) cudaFree(st->arena);
+    free(st);
+}
+
+/* state_of: ctx's statistics state, attached at the first use */
+static stats_state *state_of(zc_gpu_ctx *ctx) {
+    stats_state *st = (stats_state *)zc_gpu_ctx_attached(ctx);
+    if (!st) {
+        st = (stats_state *)zc_calloc(1, sizeof *st);
+        zc_gpu_ctx_attach(ctx, st, release_state);
+    }
+    return st;
+}
+
+/* current_stats: the statistics of the network loaded now, NULL if none */
+static const zc_gpu_stats *current_stats(const zc_gpu_ctx *ctx) {
+    const stats_state *st = (const stats_state *)zc_gpu_ctx_attached(ctx);
+    if (!st || !st->valid || st->generation != zc_gpu_net_generation(ctx)) return NULL;
+    return &st->stats;
+}
+
+static size_t terminal_bytes(const zc_tensor *t) {
+    return sizeof(float) * (size_t)zc_tensor_numel(t);
+}
+
+static zc_layer_stats *new_layers(int n) {
+    return (zc_layer_stats *)zc_calloc((size_t)(n ? n : 1), sizeof(zc_layer_stats));
+}
+
+/* place_terminals: the block layout of device statistics: the held
+ * terminals of from[0..n) one after another, each at a ZC_GPU_ALIGN
+ * offset, in layer then terminal order. A terminal is held when mask has
+ * its bit and, with by_data, when it has data. With `to` (may be `from`),
+ * to's held terminals point into base and the others are NULL; without,
+ * nothing is written. Returns the bytes the block needs. */
+static size_t place_terminals(const zc_layer_stats *from, int n, zc_terminal_mask mask,
+                              int by_data, char *base, zc_layer_stats *to) {
+    size_t off = 0;
+    for (int b = 0; b < n; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            const zc_tensor *t = &from[b].t[id];
+            int held = ((mask >> id) & 1u) && (!by_data || t->data);
+            size_t bytes = terminal_bytes(t);
+            if (to) to[b].t[id].data = held ? (float *)(base + off) : NULL;
+            if (held) off = zc_gpu_align(off + bytes);
+        }
+    return off;
+}
+
+/* ---- computing ------------------------------------------------------------ */
+
+/* collect_source: the current pass's tensor `kind` of block r: *src (NULL
+ * means zeros) and *mask (non-NULL: keep src where mask > 0) */
+static void collect_source(zc_gpu_ctx *ctx, const zc_rcb *r, int kind, const float **src,
+                           const float **mask) {
+    zc_rcb_values v = zc_rcb_block_values(zc_gpu_net_loaded(ctx), r);
+    *mask = NULL;
+    switch (kind) {
+    case ZC_T_INPACT: *src = zc_gpu_net_value(ctx, v.inpact); break;
+    case ZC_T_PREACT: *src = zc_gpu_net_value(ctx, v.preact); break;
+    case ZC_T_ACT: *src = zc_gpu_net_value(ctx, v.act); break;
+    case ZC_T_PREACT_GRAD: *src = zc_gpu_net_grad(ctx, v.preact); break;
+    case ZC_T_ACT_GRAD: *src = zc_gpu_net_grad(ctx, v.act); break;
+    case ZC_T_INPACT_GRAD:
+        *src = zc_gpu_net_grad(ctx, v.preact);
+        *mask = zc_gpu_net_value(ctx, v.inpact);
+        break;
+    default: /* ZC_T_WT_GRAD: always written (zeros when unreached) */
+        *src = zc_gpu_net_param_grad(ctx, v.weight_param);
+        break;
+    }
+}
+
+/* layout_stats: describe the blocks of the loaded network and lay the
+ * terminals in mask out in the state's arena */
+static int layout_stats(zc_gpu_ctx *ctx, stats_state *st, zc_terminal_mask mask) {
+    const zc_net *net = zc_gpu_net_loaded(ctx);
+    free_layers(&st->stats);
+    st->stats.n_layers = net->n_rcb;
+    st->stats.layers = new_layers(net->n_rcb);
+    for (int b = 0; b < net->n_rcb; b++)
+        zc_layer_stats_describe(net, &net->rcb[b], mask, &st->stats.layers[b]);
+    zc_layer_stats *ls = st->stats.layers;
+    size_t total = place_terminals(ls, net->n_rcb, mask, 0, NULL, NULL);
+    if (zc_gpu_grow(ctx, &st->arena, &st->arena_cap, total + 1)) return -1;
+    place_terminals(ls, net->n_rcb, mask, 0, (char *)st->arena, ls);
+    return 0;
+}
+
+/* copy_weights: the wt terminal of every block (the pass-independent conv
+ * weight) */
+static int copy_weights(zc_gpu_ctx *ctx, stats_state *st) {
+    const zc_net *net = zc_gpu_net_loaded(ctx);
+    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
+    for (int b = 0; b < net->n_rcb; b++) {
+        zc_tensor *t = &st->stats.layers[b].t[ZC_TERMINAL_WT];
+        int p = zc_rcb_block_values(net, &net->rcb[b]).weight_param;
+        CUDA_CHECK(cudaMemcpyAsync(t->data, zc_gpu_net_param(ctx, p), terminal_bytes(t),
+                                   cudaMemcpyDeviceToDevice, stream));
+    }
+    return 0;
+}
+
+/* collect_pass: after the forward and backward of `pass`, the terminals of
+ * that pass; the perturb slot first receives the data-pass value and then
+ * becomes perturb minus data, as zc_compute_stats */
+static int collect_pass(zc_gpu_ctx *ctx, stats_state *st, zc_terminal_mask mask, int pass) {
+    const zc_net *net = zc_gpu_net_loaded(ctx);
+    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
+    for (int b = 0; b < net->n_rcb; b++) {
+        zc_layer_stats *ls = &st->stats.layers[b];
+        for (int kind = 0; kind < ZC_NUM_TENSOR_KINDS; kind++) {
+            int id_pass = ZC_TERMINAL_ID(kind, pass);
+            int id_pert = ZC_TERMINAL_ID(kind, ZC_PASS_PERTURB);
+            int keep_pass = (mask >> id_pass) & 1u, keep_pert = (mask >> id_pert) & 1u;
+            const float *src, *msk;
+            collect_source(ctx, &net->rcb[b], kind, &src, &msk);
+            if (pass == ZC_PASS_NOISE) {
+                if (keep_pass)
+                    zc_gk_collect(stream, ls->t[id_pass].data, src, msk,
+                                  zc_tensor_numel(&ls->t[id_pass]), 0);
+            } else if (pass == ZC_PASS_DATA) {
+                if (keep_pass)
+                    zc_gk_collect(stream, ls->t[id_pass].data, src, msk,
+                                  zc_tensor_numel(&ls->t[id_pass]), 0);
+                if (keep_pert)
+                    zc_gk_collect(stream, ls->t[id_pert].data, src, msk,
+                                  zc_tensor_numel(&ls->t[id_pert]), 0);
+            } else if (keep_pert) {
+                /* slot = perturb-pass value - data-pass value */
+                zc_gk_collect(stream, ls->t[id_pert].data, src, msk,
+                              zc_tensor_numel(&ls->t[id_pert]), 1);
+            }
+            CUDA_CHECK(cudaGetLastError());
+        }
+    }
+    return 0;
+}
+
+extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3],
+                                    zc_terminal_mask mask) {
+    zc_cuda_clear_error();
+    const zc_net *net = zc_gpu_net_loaded(ctx);
+    if (!net) return zc_cuda_set_error("no network loaded");
+    CUDA_CHECK(cudaSetDevice(zc_gpu_ctx_device(ctx)));
+    stats_state *st = state_of(ctx);
+    st->valid = 0;
+    if (layout_stats(ctx, st, mask)) return -1;
+    if ((mask & (1u << ZC_TERMINAL_WT)) && copy_weights(ctx, st)) return -1;
+    for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
+        if (zc_gpu_net_forward(ctx, inputs[pass]) || zc_gpu_net_backward(ctx)) return -1;
+        if (collect_pass(ctx, st, mask, pass)) return -1;
+    }
+    st->generation = zc_gpu_net_generation(ctx);
+    st->valid = 1;
+    return 0;
+}
+
+extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
+    return current_stats(ctx);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
+    const zc_gpu_stats *s = current_stats(ctx);
+    if (!s) return zc_cuda_set_error("no statistics computed");
+    CUDA_CHECK(cudaStreamSynchronize((cudaStream_t)zc_gpu_ctx_stream(ctx)));
+    for (int l = 0; l < out->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
+    free(out->layers);
+    out->n_layers = s->n_layers;
+    out->layers = new_layers(s->n_layers);
+    for (int b = 0; b < out->n_layers; b++) {
+        zc_layer_stats *dst = &out->layers[b];
+        const zc_layer_stats *src = &s->layers[b];
+        *dst = *src;
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            dst->t[id].data = NULL;
+            if (!src->t[id].data) continue;
+            size_t bytes = terminal_bytes(&src->t[id]);
+            dst->t[id].data = (float *)zc_malloc(bytes);
+            CUDA_CHECK(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
+        }
+    }
+    return 0;
+}
+
+/* new_record: *dst with src's layers (metadata) and a device block laid
+ * out for the terminals src holds; 0 / -1 (out of device memory) */
+static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst) {
+    memset(dst, 0, sizeof *dst);
+    size_t total = place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
+    char *block = NULL;
+    if (cudaMalloc((void **)&block, total + 1) != cudaSuccess) {
+        cudaGetLastError();
+        return zc_cuda_set_error("cuda: out of device memory keeping %.1f MiB of statistics",
+                                 total / 1048576.0);
+    }
+    dst->device_block = block;
+    dst->n_layers = n_layers;
+    dst->layers = new_layers(n_layers);
+    for (int b = 0; b < n_layers; b++) dst->layers[b] = src[b];
+    place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, block, dst->layers);
+    return 0;
+}
+
+extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
+    memset(dst, 0, sizeof *dst);
+    const zc_gpu_stats *s = current_stats(ctx);
+    if (!s) return zc_cuda_set_error("no statistics computed");
+    if (new_record(s->layers, s->n_layers, dst)) return -1;
+    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
+    for (int b = 0; b < dst->n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            const zc_tensor *t = &s->layers[b].t[id];
+            if (!t->data) continue;
+            CUDA_CHECK(cudaMemcpyAsync(dst->layers[b].t[id].data, t->data, terminal_bytes(t),
+                                       cudaMemcpyDeviceToDevice, stream));
+        }
+    return 0;
+}
+
+extern "C" int zc_gpu_stats_upload(zc_gpu_ctx *ctx, const zc_arch_stats *host, zc_gpu_stats *dev) {
+    memset(dev, 0, sizeof *dev);
+    if (new_record(host->layers, host->n_layers, dev)) return -1;
+    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
+    for (int b = 0; b < dev->n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            const zc_tensor *t = &host->layers[b].t[id];
+            if (!t->data) continue;
+            CUDA_CHECK(cudaMemcpyAsync(dev->layers[b].t[id].data, t->data, terminal_bytes(t),
+                                       cudaMemcpyHostToDevice, stream));
+        }
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    return 0;
+}
+
+extern "C" void zc_gpu_stats_release(zc_gpu_stats *dev) {
+    if (dev->device_block) cudaFree(dev->device_block);
+    free(dev->layers);
+    memset(dev, 0, sizeof *dev);
+}
+
+/* ---- memory ------------------------------------------------------------------ */
+
+extern "C" int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx) {
+    const stats_state *st = (const stats_state *)zc_gpu_ctx_attached(ctx);
+    return zc_gpu_net_arena_bytes(ctx) + (st ? (int64_t)st->arena_cap : 0);
+}
+
+#define CONTEXT_ALLOWANCE ((int64_t)768 << 20) /* handles, cuBLAS/cuDNN, evaluator pool */
+#define WORKSPACE_ESTIMATE ((int64_t)256 << 20)
+
+extern "C" int64_t zc_gpu_stats_memory_needed(const zc_net *net, zc_terminal_mask mask) {
+    int64_t floats = 0;
+    for (int v = 0; v < net->n_values; v++) floats += 2 * zc_net_value_numel(net, v);
+    for (int p = 0; p < net->n_params; p++) floats += 2 * net->params[p].numel;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind == ZC_L_BN) floats += 2 * net->vshape[net->layers[l].in[0]].c;
+    int64_t bytes = floats * (int64_t)sizeof(float) + 256 * (int64_t)(2 * net->n_values + net->n_params);
+    bytes += zc_stats_bytes_for_net(net, mask);
+    /* the largest im2col-sized workspace a convolution might ask for, capped
+     * as gpu_net.cu caps it (512 MiB), at least the fixed estimate */
+    int64_t ws = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind == ZC_L_CONV) {
+            int64_t w = (int64_t)zc_conv_workspace_floats(&net->layers[l].conv) * 4 * net->batch;
+            if (w > ws) ws = w;
+        }
+    if (ws > ((int64_t)512 << 20)) ws = (int64_t)512 << 20;
+    if (ws < WORKSPACE_ESTIMATE) ws = WORKSPACE_ESTIMATE;
+    return bytes + bytes / 8 + ws + CONTEXT_ALLOWANCE; /* arena headroom: 1/8 */
+}
