@@ -36,7 +36,7 @@ static void free_layers(zc_gpu_stats *s) {
 static void release_state(void *p) {
     stats_state *st = (stats_state *)p;
     free_layers(&st->stats);
-    if (st->arena) cudaFree(st->arena);
+    (void)zc_cuda_free(st->arena); /* a failure is recorded */
     free(st);
 }
 
@@ -153,23 +153,19 @@ static int collect_pass(zc_gpu_ctx *ctx, stats_state *st, zc_terminal_mask mask,
             int keep_pass = (mask >> id_pass) & 1u, keep_pert = (mask >> id_pert) & 1u;
             const float *src, *msk;
             collect_source(ctx, &net->rcb[b], kind, &src, &msk);
+            zc_tensor *tp = &ls->t[id_pass], *tq = &ls->t[id_pert];
+            int rc = 0;
             if (pass == ZC_PASS_NOISE) {
-                if (keep_pass)
-                    zc_gk_collect(stream, ls->t[id_pass].data, src, msk,
-                                  zc_tensor_numel(&ls->t[id_pass]), 0);
+                if (keep_pass) rc = zc_gk_collect(stream, tp->data, src, msk, zc_tensor_numel(tp), 0);
             } else if (pass == ZC_PASS_DATA) {
-                if (keep_pass)
-                    zc_gk_collect(stream, ls->t[id_pass].data, src, msk,
-                                  zc_tensor_numel(&ls->t[id_pass]), 0);
-                if (keep_pert)
-                    zc_gk_collect(stream, ls->t[id_pert].data, src, msk,
-                                  zc_tensor_numel(&ls->t[id_pert]), 0);
+                if (keep_pass) rc = zc_gk_collect(stream, tp->data, src, msk, zc_tensor_numel(tp), 0);
+                if (keep_pert && !rc)
+                    rc = zc_gk_collect(stream, tq->data, src, msk, zc_tensor_numel(tq), 0);
             } else if (keep_pert) {
                 /* slot = perturb-pass value - data-pass value */
-                zc_gk_collect(stream, ls->t[id_pert].data, src, msk,
-                              zc_tensor_numel(&ls->t[id_pert]), 1);
+                rc = zc_gk_collect(stream, tq->data, src, msk, zc_tensor_numel(tq), 1);
             }
-            CUDA_CHECK(cudaGetLastError());
+            if (rc) return -1;
         }
     }
     return 0;
@@ -230,11 +226,7 @@ static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst
     memset(dst, 0, sizeof *dst);
     size_t total = place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
     char *block = NULL;
-    if (cudaMalloc((void **)&block, total + 1) != cudaSuccess) {
-        cudaGetLastError();
-        return zc_cuda_set_error("cuda: out of device memory keeping %.1f MiB of statistics",
-                                 total / 1048576.0);
-    }
+    if (zc_cuda_malloc((void **)&block, total + 1, "a statistics record")) return -1;
     dst->device_block = block;
     dst->n_layers = n_layers;
     dst->layers = new_layers(n_layers);
@@ -275,7 +267,7 @@ extern "C" int zc_gpu_stats_upload(zc_gpu_ctx *ctx, const zc_arch_stats *host, z
 }
 
 extern "C" void zc_gpu_stats_release(zc_gpu_stats *dev) {
-    if (dev->device_block) cudaFree(dev->device_block);
+    (void)zc_cuda_free(dev->device_block); /* a failure is recorded */
     free(dev->layers);
     memset(dev, 0, sizeof *dev);
 }

@@ -15,6 +15,7 @@ extern "C" {
 #include "common/util/util.h"
 }
 
+#include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gpu_kernels.cuh"
 
@@ -71,9 +72,6 @@ struct zc_gpu_ctx {
     void (*release_attached)(void *);
 };
 
-/* gfail: a failure that is not a library status, recorded like one. */
-#define gfail(ctx, ...) ((void)(ctx), zc_cuda_set_error(__VA_ARGS__))
-
 extern "C" const char *zc_gpu_last_error(const zc_gpu_ctx *ctx) {
     (void)ctx;
     return zc_cuda_last_error();
@@ -107,10 +105,22 @@ extern "C" float *zc_gpu_net_param(zc_gpu_ctx *ctx, int p) { return ctx->pdata[p
 
 extern "C" float *zc_gpu_net_param_grad(zc_gpu_ctx *ctx, int p) { return ctx->pgrad[p]; }
 
+/* open_handles: device, stream and handles of a new context */
+static int open_handles(zc_gpu_ctx *ctx) {
+    CUDA_CHECK(cudaSetDevice(ctx->device));
+    CUDA_CHECK(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
+    CUDNN_CHECK(cudnnCreate(&ctx->dnn));
+    CUBLAS_CHECK(cublasCreate(&ctx->blas));
+    CUDNN_CHECK(cudnnSetStream(ctx->dnn, ctx->stream));
+    CUBLAS_CHECK(cublasSetStream(ctx->blas, ctx->stream));
+    CUBLAS_CHECK(cublasSetMathMode(ctx->blas, ctx->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                        : CUBLAS_DEFAULT_MATH));
+    return 0;
+}
+
 extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
-    int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-        cudaGetLastError();
+    int count = zc_cuda_device_count();
+    if (count == 0) {
         snprintf(err, errlen, "no CUDA device available");
         return NULL;
     }
@@ -122,52 +132,53 @@ extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
     ctx->device = device;
     const char *tf = getenv("ZCEVO_CUDA_TF32");
     ctx->tf32 = tf && tf[0] == '1';
-    cudaError_t e = cudaSetDevice(device);
-    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking);
-    if (e != cudaSuccess) {
-        snprintf(err, errlen, "CUDA device %d: %s", device, cudaGetErrorString(e));
-        free(ctx);
+    zc_cuda_clear_error();
+    if (open_handles(ctx) != 0) {
+        snprintf(err, errlen, "CUDA device %d: %s", device, zc_cuda_last_error());
+        zc_gpu_ctx_free(ctx);
         return NULL;
     }
-    cudnnStatus_t ds = cudnnCreate(&ctx->dnn);
-    if (ds != CUDNN_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cudnnCreate: %s", cudnnGetErrorString(ds));
-        cudaStreamDestroy(ctx->stream);
-        free(ctx);
-        return NULL;
-    }
-    cublasStatus_t bs = cublasCreate(&ctx->blas);
-    if (bs != CUBLAS_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cublasCreate: status %d", (int)bs);
-        cudnnDestroy(ctx->dnn);
-        cudaStreamDestroy(ctx->stream);
-        free(ctx);
-        return NULL;
-    }
-    cudnnSetStream(ctx->dnn, ctx->stream);
-    cublasSetStream(ctx->blas, ctx->stream);
-    cublasSetMathMode(ctx->blas, ctx->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
     return ctx;
+}
+
+/* destroy_layer: the cuDNN descriptors of one layer (NULL ones skipped) */
+static int destroy_layer(gpu_layer *g) {
+    if (g->xd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->xd));
+    if (g->yd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->yd));
+    if (g->bnd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->bnd));
+    if (g->wd) CUDNN_CHECK(cudnnDestroyFilterDescriptor(g->wd));
+    if (g->cd) CUDNN_CHECK(cudnnDestroyConvolutionDescriptor(g->cd));
+    if (g->pd) CUDNN_CHECK(cudnnDestroyPoolingDescriptor(g->pd));
+    return 0;
 }
 
 static void destroy_layer_descriptors(zc_gpu_ctx *ctx) {
     for (int l = 0; l < ctx->n_layers; l++) {
-        gpu_layer *g = &ctx->layers[l];
-        if (g->xd) cudnnDestroyTensorDescriptor(g->xd);
-        if (g->yd) cudnnDestroyTensorDescriptor(g->yd);
-        if (g->bnd) cudnnDestroyTensorDescriptor(g->bnd);
-        if (g->wd) cudnnDestroyFilterDescriptor(g->wd);
-        if (g->cd) cudnnDestroyConvolutionDescriptor(g->cd);
-        if (g->pd) cudnnDestroyPoolingDescriptor(g->pd);
-        memset(g, 0, sizeof *g);
+        (void)destroy_layer(&ctx->layers[l]); /* a failure is recorded; go on */
+        memset(&ctx->layers[l], 0, sizeof ctx->layers[l]);
     }
     ctx->n_layers = 0;
 }
 
+/* quiesce: make the context's device current and wait for its stream */
+static int quiesce(zc_gpu_ctx *ctx) {
+    CUDA_CHECK(cudaSetDevice(ctx->device));
+    if (ctx->stream) CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    return 0;
+}
+
+/* close_handles: the handles and the stream (NULL ones skipped) */
+static int close_handles(zc_gpu_ctx *ctx) {
+    if (ctx->blas) CUBLAS_CHECK(cublasDestroy(ctx->blas));
+    if (ctx->dnn) CUDNN_CHECK(cudnnDestroy(ctx->dnn));
+    if (ctx->stream) CUDA_CHECK(cudaStreamDestroy(ctx->stream));
+    return 0;
+}
+
 extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     if (!ctx) return;
-    cudaSetDevice(ctx->device);
-    cudaStreamSynchronize(ctx->stream);
+    /* teardown goes on past failures; each one is recorded */
+    (void)quiesce(ctx);
     if (ctx->release_attached) ctx->release_attached(ctx->attached);
     destroy_layer_descriptors(ctx);
     free(ctx->layers);
@@ -177,10 +188,8 @@ extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     free(ctx->pdata);
     free(ctx->pgrad);
     free(ctx->grad_set);
-    if (ctx->arena) cudaFree(ctx->arena);
-    cublasDestroy(ctx->blas);
-    cudnnDestroy(ctx->dnn);
-    cudaStreamDestroy(ctx->stream);
+    (void)zc_cuda_free(ctx->arena);
+    (void)close_handles(ctx);
     free(ctx);
 }
 
@@ -227,7 +236,7 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 a.fwd = fp[i].algo;
                 found = 1;
             }
-    if (!found) return gfail(ctx, "cudnn: no forward convolution algorithm for this shape");
+    if (!found) return zc_cuda_set_error("cudnn: no forward convolution algorithm for this shape");
     CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
                                                     &bytes));
     a.ws_bytes = bytes;
@@ -243,7 +252,7 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 a.bwd_data = dp[i].algo;
                 found = 1;
             }
-    if (!found) return gfail(ctx, "cudnn: no backward-data convolution algorithm for this shape");
+    if (!found) return zc_cuda_set_error("cudnn: no backward-data convolution algorithm for this shape");
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
                                                          a.bwd_data, &bytes));
     if (bytes > a.ws_bytes) a.ws_bytes = bytes;
@@ -259,7 +268,7 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
                 a.bwd_filter = wp[i].algo;
                 found = 1;
             }
-    if (!found) return gfail(ctx, "cudnn: no backward-filter convolution algorithm for this shape");
+    if (!found) return zc_cuda_set_error("cudnn: no backward-filter convolution algorithm for this shape");
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
                                                            a.bwd_filter, &bytes));
     if (bytes > a.ws_bytes) a.ws_bytes = bytes;
@@ -295,7 +304,7 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
         int n, c, h, w;
         CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
         if (n != o.n || c != o.c || h != o.h || w != o.w)
-            return gfail(ctx, "cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
+            return zc_cuda_set_error("cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
                          l, n, c, h, w, o.n, o.c, o.h, o.w);
         g->algo = choose_conv_algos(ctx, d, g);
         if (g->algo < 0) return -1;
@@ -330,18 +339,11 @@ extern "C" size_t zc_gpu_grown_size(size_t bytes) { return bytes + bytes / 8; }
 extern "C" int zc_gpu_grow(zc_gpu_ctx *ctx, void **buf, size_t *cap, size_t bytes) {
     if (bytes <= *cap) return 0;
     CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    if (*buf) CUDA_CHECK(cudaFree(*buf));
+    if (zc_cuda_free(*buf)) return -1;
     *buf = NULL;
     *cap = 0;
     size_t want = zc_gpu_grown_size(bytes);
-    if (cudaMalloc(buf, want) != cudaSuccess) {
-        cudaGetLastError();
-        size_t free_b = 0, total_b = 0;
-        cudaMemGetInfo(&free_b, &total_b);
-        *buf = NULL;
-        return gfail(ctx, "cuda: device %d: needs %.1f MiB more, %.1f MiB free of %.1f MiB",
-                     ctx->device, want / 1048576.0, free_b / 1048576.0, total_b / 1048576.0);
-    }
+    if (zc_cuda_malloc(buf, want, "the arena")) return -1;
     *cap = want;
     return 0;
 }
@@ -439,7 +441,7 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     if (rc) return -1;
     for (int p = 0; p < net->n_params; p++) {
         if (!net->params[p].data)
-            return gfail(ctx, "parameter %s not drawn (call zc_net_init_params)",
+            return zc_cuda_set_error("parameter %s not drawn (call zc_net_init_params)",
                          net->params[p].name);
         CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
                                sizeof(float) * (size_t)net->params[p].numel,
@@ -453,6 +455,36 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
 
 static const float k_one = 1.0f, k_zero = 0.0f;
 
+/* forward_linear: y (n,out) = x (n,in) W^T + b */
+static int forward_linear(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int out_f = net->vshape[L->out].c, in_f = s.c;
+    float *y = ctx->val[L->out];
+    if (zc_gk_bias_fill(ctx->stream, y, ctx->pdata[L->param[1]], s.n, out_f)) return -1;
+    /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
+                             ctx->pdata[L->param[0]], in_f, ctx->val[L->in[0]], in_f, &k_one, y,
+                             out_f));
+    return 0;
+}
+
+/* forward_concat: the inputs side by side along the channels */
+static int forward_concat(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+    float *y = ctx->val[L->out];
+    for (int i = 0; i < L->n_in; i++) {
+        int ci = net->vshape[L->in[i]].c;
+        if (zc_gk_slice_copy(ctx->stream, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw,
+                             ci * hw, s.n, 0))
+            return -1;
+        coff += ci;
+    }
+    return 0;
+}
+
 static int forward_layer(zc_gpu_ctx *ctx, int l) {
     const zc_net *net = ctx->net;
     const zc_layer *L = &net->layers[l];
@@ -465,71 +497,50 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
-        CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd, ctx->pdata[L->param[0]],
-                                        g->cd, a->fwd, ctx->ws, ctx->ws_bytes, &k_zero, g->yd, y));
-        break;
+        CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd,
+                                            ctx->pdata[L->param[0]], g->cd, a->fwd, ctx->ws,
+                                            ctx->ws_bytes, &k_zero, g->yd, y));
+        return 0;
     }
     case ZC_L_BN:
         CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &k_zero, g->xd, x, g->xd, y, g->bnd,
             ctx->pdata[L->param[0]], ctx->pdata[L->param[1]], 1.0, NULL, NULL, (double)L->eps,
             g->bn_mean, g->bn_invstd));
-        break;
+        return 0;
     case ZC_L_RELU:
-        zc_gk_relu_forward(st, x, y, count);
-        break;
+        return zc_gk_relu_forward(st, x, y, count);
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
         CUDNN_CHECK(cudnnPoolingForward(ctx->dnn, g->pd, &k_one, g->xd, x, &k_zero, g->yd, y));
-        break;
+        return 0;
     case ZC_L_GAP:
-        zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
-        break;
-    case ZC_L_LINEAR: {
-        int out_f = net->vshape[L->out].c, in_f = s.c;
-        zc_gk_bias_fill(st, y, ctx->pdata[L->param[1]], s.n, out_f);
-        CUDA_CHECK(cudaGetLastError());
-        /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
-                             ctx->pdata[L->param[0]], in_f, x, in_f, &k_one, y, out_f));
-        break;
-    }
+        return zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
+    case ZC_L_LINEAR:
+        return forward_linear(ctx, L);
     case ZC_L_ADD: {
         zc_gk_ptrs in;
         for (int i = 0; i < L->n_in; i++) in.p[i] = ctx->val[L->in[i]];
         in.n = L->n_in;
-        zc_gk_add_n(st, in, y, count);
-        break;
+        return zc_gk_add_n(st, in, y, count);
     }
     case ZC_L_ZERO:
-        zc_gk_mul_zero(st, x, y, count);
-        break;
+        return zc_gk_mul_zero(st, x, y, count);
     case ZC_L_PAD:
-        zc_gk_pad_forward(st, x, y, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2],
-                          L->pad[3]);
-        break;
-    case ZC_L_CONCAT: {
-        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
-        for (int i = 0; i < L->n_in; i++) {
-            int ci = net->vshape[L->in[i]].c;
-            zc_gk_slice_copy(st, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw, ci * hw,
-                             s.n, 0);
-            CUDA_CHECK(cudaGetLastError());
-            coff += ci;
-        }
-        break;
+        return zc_gk_pad_forward(st, x, y, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
+                                 L->pad[2], L->pad[3]);
+    case ZC_L_CONCAT:
+        return forward_concat(ctx, L);
     }
-    }
-    CUDA_CHECK(cudaGetLastError());
     return 0;
 }
 
 extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
     const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
+    if (!net) return zc_cuda_set_error("no network loaded");
     CUDA_CHECK(cudaSetDevice(ctx->device));
     CUDA_CHECK(cudaMemcpyAsync(ctx->val[0], x, sizeof(float) * (size_t)zc_net_value_numel(net, 0),
-                           cudaMemcpyHostToDevice, ctx->stream));
+                               cudaMemcpyHostToDevice, ctx->stream));
     for (int l = 0; l < net->n_layers; l++)
         if (forward_layer(ctx, l)) return -1;
     return 0;
@@ -538,8 +549,62 @@ extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
 /* ---- backward -------------------------------------------------------------- */
 
 /* Gradients accumulate in place: the first contribution to a value
- * overwrites (beta 0), later ones add (beta 1), as net.c's grad_commit. */
-static int backward_layer(zc_gpu_ctx *ctx, int l) {
+ * overwrites (beta 0), later ones add (beta 1), as the CPU executor's
+ * grad_commit. */
+
+/* backward_add: dy flows unchanged to every input */
+static int backward_add(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const float *dy = ctx->grad[L->out];
+    int64_t count = zc_net_value_numel(ctx->net, L->out);
+    for (int i = 0; i < L->n_in; i++) {
+        int v = L->in[i];
+        if (ctx->grad_set[v]) {
+            if (zc_gk_accumulate(ctx->stream, ctx->grad[v], dy, count)) return -1;
+        } else {
+            CUDA_CHECK(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
+                                       cudaMemcpyDeviceToDevice, ctx->stream));
+            ctx->grad_set[v] = 1;
+        }
+    }
+    return 0;
+}
+
+/* backward_concat: each input gets its channel slice of dy */
+static int backward_concat(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    const float *dy = ctx->grad[L->out];
+    int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+    for (int i = 0; i < L->n_in; i++) {
+        int v = L->in[i], ci = net->vshape[v].c;
+        if (zc_gk_slice_copy(ctx->stream, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw,
+                             ci * hw, s.n, ctx->grad_set[v]))
+            return -1;
+        ctx->grad_set[v] = 1;
+        coff += ci;
+    }
+    return 0;
+}
+
+/* backward_linear: dx, dW and db of y = x W^T + b */
+static int backward_linear(zc_gpu_ctx *ctx, const zc_layer *L, const float *beta) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int out_f = net->vshape[L->out].c, in_f = s.c;
+    const float *dy = ctx->grad[L->out], *x = ctx->val[L->in[0]];
+    const float *w = ctx->pdata[L->param[0]];
+    /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
+                             in_f, dy, out_f, beta, ctx->grad[L->in[0]], in_f));
+    /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
+                             in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
+    return zc_gk_column_sum(ctx->stream, dy, ctx->pgrad[L->param[1]], s.n, out_f);
+}
+
+/* backward_single: the gradient of a one-input layer into its input (and
+ * its parameters) */
+static int backward_single(zc_gpu_ctx *ctx, int l) {
     const zc_net *net = ctx->net;
     const zc_layer *L = &net->layers[l];
     gpu_layer *g = &ctx->layers[l];
@@ -556,88 +621,65 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
         CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
-                                               a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
-                                               g->wd, ctx->pgrad[L->param[0]]));
+                                                   a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
+                                                   g->wd, ctx->pgrad[L->param[0]]));
         CUDNN_CHECK(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
-                                             g->yd, dy, g->cd, a->bwd_data, ctx->ws,
-                                             ctx->ws_bytes, &beta, g->xd, dx));
-        break;
+                                                 g->yd, dy, g->cd, a->bwd_data, ctx->ws,
+                                                 ctx->ws_bytes, &beta, g->xd, dx));
+        return 0;
     }
     case ZC_L_BN:
         CUDNN_CHECK(cudnnBatchNormalizationBackward(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &beta, &k_one, &k_zero, g->xd, x, g->xd, dy,
             g->xd, dx, g->bnd, ctx->pdata[L->param[0]], ctx->pgrad[L->param[0]],
             ctx->pgrad[L->param[1]], (double)L->eps, g->bn_mean, g->bn_invstd));
-        break;
+        return 0;
     case ZC_L_RELU:
-        zc_gk_relu_backward(st, x, dy, dx, count, acc);
-        break;
+        return zc_gk_relu_backward(st, x, dy, dx, count, acc);
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
-        CUDNN_CHECK(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd, dy,
-                                     g->xd, x, &beta, g->xd, dx));
-        break;
+        CUDNN_CHECK(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd,
+                                         dy, g->xd, x, &beta, g->xd, dx));
+        return 0;
     case ZC_L_GAP:
-        zc_gk_gap_backward(st, dy, dx, (int64_t)s.n * s.c, s.h * s.w, acc);
-        break;
-    case ZC_L_LINEAR: {
-        int out_f = net->vshape[L->out].c, in_f = s.c;
-        const float *w = ctx->pdata[L->param[0]];
-        /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
-                             in_f, dy, out_f, &beta, dx, in_f));
-        /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
-                             in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
-        zc_gk_column_sum(st, dy, ctx->pgrad[L->param[1]], s.n, out_f);
-        break;
-    }
-    case ZC_L_ADD:
-        for (int i = 0; i < L->n_in; i++) {
-            int v = L->in[i];
-            if (ctx->grad_set[v]) zc_gk_accumulate(st, ctx->grad[v], dy, count);
-            else {
-                CUDA_CHECK(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
-                                       cudaMemcpyDeviceToDevice, st));
-                ctx->grad_set[v] = 1;
-            }
-            CUDA_CHECK(cudaGetLastError());
-        }
-        return 0;
-    case ZC_L_ZERO:
-        return 0; /* no contribution, as net.c */
+        return zc_gk_gap_backward(st, dy, dx, (int64_t)s.n * s.c, s.h * s.w, acc);
+    case ZC_L_LINEAR:
+        return backward_linear(ctx, L, &beta);
     case ZC_L_PAD:
-        zc_gk_pad_backward(st, dy, dx, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
-                           L->pad[2], L->pad[3], acc);
-        break;
-    case ZC_L_CONCAT: {
-        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
-        for (int i = 0; i < L->n_in; i++) {
-            int v = L->in[i], ci = net->vshape[v].c;
-            zc_gk_slice_copy(st, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw, ci * hw, s.n,
-                             ctx->grad_set[v]);
-            CUDA_CHECK(cudaGetLastError());
-            ctx->grad_set[v] = 1;
-            coff += ci;
-        }
+        return zc_gk_pad_backward(st, dy, dx, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
+                                  L->pad[2], L->pad[3], acc);
+    default:
+        return 0; /* the multi-input kinds and zero are handled by backward_layer */
+    }
+}
+
+static int backward_layer(zc_gpu_ctx *ctx, int l) {
+    const zc_layer *L = &ctx->net->layers[l];
+    switch (L->kind) {
+    case ZC_L_ADD:
+        return backward_add(ctx, L);
+    case ZC_L_CONCAT:
+        return backward_concat(ctx, L);
+    case ZC_L_ZERO:
+        return 0; /* no contribution, as the CPU executor */
+    default:
+        if (backward_single(ctx, l)) return -1;
+        ctx->grad_set[L->in[0]] = 1;
         return 0;
     }
-    }
-    CUDA_CHECK(cudaGetLastError());
-    ctx->grad_set[in] = 1;
-    return 0;
 }
 
 extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
     const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
-    if (net->output < 0) return gfail(ctx, "network has no output");
+    if (!net) return zc_cuda_set_error("no network loaded");
+    if (net->output < 0) return zc_cuda_set_error("network has no output");
     CUDA_CHECK(cudaSetDevice(ctx->device));
     memset(ctx->grad_set, 0, (size_t)net->n_values);
     if (ctx->pgrad_bytes)
         CUDA_CHECK(cudaMemsetAsync(ctx->pgrad_base, 0, ctx->pgrad_bytes, ctx->stream));
-    zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f, zc_net_value_numel(net, net->output));
-    CUDA_CHECK(cudaGetLastError());
+    if (zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f,
+                   zc_net_value_numel(net, net->output)))
+        return -1;
     ctx->grad_set[net->output] = 1;
     for (int l = net->n_layers - 1; l >= 0; l--) {
         if (!ctx->grad_set[net->layers[l].out]) continue;
@@ -648,7 +690,7 @@ extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
 
 extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host) {
     const zc_net *net = ctx->net;
-    if (!net || v < 0 || v >= net->n_values) return gfail(ctx, "no such value %d", v);
+    if (!net || v < 0 || v >= net->n_values) return zc_cuda_set_error("no such value %d", v);
     size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
     CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     if (grad && !ctx->grad_set[v]) memset(host, 0, bytes);
@@ -658,7 +700,7 @@ extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host
 
 extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float *host) {
     const zc_net *net = ctx->net;
-    if (!net || p < 0 || p >= net->n_params) return gfail(ctx, "no such parameter %d", p);
+    if (!net || p < 0 || p >= net->n_params) return zc_cuda_set_error("no such parameter %d", p);
     CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     CUDA_CHECK(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
                       sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
