@@ -27,12 +27,16 @@ typedef struct {
     int v[15]; /* n c h w k r s stride_h stride_w pad_h pad_w dil_h dil_w groups tf32 */
 } conv_key;
 
+/* the three directions of a convolution */
+enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_FILTER, CONV_DIRECTIONS };
+
 typedef struct {
     conv_key key;
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
-    size_t ws_bytes; /* the largest of the three */
+    cudnnMathType_t math[CONV_DIRECTIONS]; /* set on the descriptor before each call */
+    size_t ws_bytes;                       /* the largest of the three           */
 } conv_algos;
 
 typedef struct {
@@ -206,13 +210,118 @@ static int set_4d(cudnnTensorDescriptor_t *d, int n, int c, int h, int w) {
     return 0;
 }
 
-static int accept_math(const zc_gpu_ctx *ctx, cudnnMathType_t m) {
-    if (ctx->tf32) return 1;
-    return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+/* ---- convolution algorithms ------------------------------------------------ */
+
+enum { MAX_CANDIDATES = 32 };
+
+/* base_math: the convolution descriptor's math type while cuDNN ranks
+ * candidates (float32: FMA only; ZCEVO_CUDA_TF32=1: default, TF32 allowed) */
+static cudnnMathType_t base_math(const zc_gpu_ctx *ctx) {
+    return ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
-/* choose (or find cached) algorithms for conv layer g; index into cache */
-static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *g) {
+/* candidate_math: whether a candidate of math type m may run, and the math
+ * type it runs with (*use). Float32 runs everything as FMA (default math
+ * would let cuDNN use TF32 on Ampere and later) and refuses tensor-op
+ * entries; TF32 runs an entry with its own math type, except the
+ * down-conversion to half precision, which is never accepted. */
+static int candidate_math(const zc_gpu_ctx *ctx, cudnnMathType_t m, cudnnMathType_t *use) {
+    if (m == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
+    if (!ctx->tf32) {
+        *use = CUDNN_FMA_MATH;
+        return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+    }
+    *use = m;
+    return 1;
+}
+
+/* pick_candidate: the first of cuDNN's ranked candidates perf[0..got) that
+ * succeeded, is deterministic, has an accepted math type, and whose
+ * workspace, queried with that math type applied to the descriptor cd,
+ * can be had (workspace(algo, &bytes) == SUCCESS) within WORKSPACE_LIMIT.
+ * A candidate whose math type or workspace query fails is skipped (these
+ * statuses mean "not this one", not an error). Sets *algo, *math, *bytes;
+ * returns 0, or 1 when none qualifies (no error recorded). */
+template <typename Perf, typename Algo, typename Workspace>
+static int pick_candidate(const zc_gpu_ctx *ctx, cudnnConvolutionDescriptor_t cd,
+                          const Perf *perf, int got, Workspace workspace, Algo *algo,
+                          cudnnMathType_t *math, size_t *bytes) {
+    for (int i = 0; i < got; i++) {
+        const Perf *p = &perf[i];
+        cudnnMathType_t use;
+        if (p->status != CUDNN_STATUS_SUCCESS || p->determinism != CUDNN_DETERMINISTIC ||
+            !candidate_math(ctx, p->mathType, &use))
+            continue;
+        size_t need = 0;
+        if (cudnnSetConvolutionMathType(cd, use) != CUDNN_STATUS_SUCCESS ||
+            workspace(p->algo, &need) != CUDNN_STATUS_SUCCESS || need > WORKSPACE_LIMIT)
+            continue;
+        *algo = p->algo;
+        *math = use;
+        *bytes = need;
+        return 0;
+    }
+    return 1;
+}
+
+/* no_algorithm: the message when no candidate of one direction qualifies */
+static int no_algorithm(const zc_gpu_ctx *ctx, int l, const char *direction,
+                        const zc_conv_desc *d) {
+    return zc_cuda_set_error(
+        "cudnn: layer %d: no deterministic %s convolution algorithm for input (%d,%d,%d,%d), "
+        "filter (%d,%d,%d,%d), stride %dx%d, padding %dx%d, dilation %dx%d, groups %d within "
+        "the %zu MiB workspace limit in %s math",
+        l, direction, d->n, d->c, d->h, d->w, d->k, d->c / d->groups, d->r, d->s, d->stride_h,
+        d->stride_w, d->pad_h, d->pad_w, d->dil_h, d->dil_w, d->groups, WORKSPACE_LIMIT >> 20,
+        ctx->tf32 ? "TF32" : "float32");
+}
+
+static int choose_forward(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd,
+                                                       MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionFwdAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, algo,
+                                                       need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->fwd, &a->math[CONV_FWD], bytes);
+}
+
+static int choose_backward_data(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+                                                            MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+                                                            algo, need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->bwd_data,
+                          &a->math[CONV_BWD_DATA], bytes);
+}
+
+static int choose_backward_filter(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                              MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                              algo, need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->bwd_filter,
+                          &a->math[CONV_BWD_FILTER], bytes);
+}
+
+/* choose_conv_algos: the algorithms of conv layer l (descriptors built in
+ * g), from the cache or chosen now (deterministic, within the workspace
+ * limit, in every direction); returns the cache index, or -1 with a
+ * message naming the direction and the shape. */
+static int choose_conv_algos(zc_gpu_ctx *ctx, int l, const zc_conv_desc *d, gpu_layer *g) {
     conv_key key;
     int kv[15] = {d->n, d->c, d->h, d->w, d->k, d->r, d->s, d->stride_h, d->stride_w,
                   d->pad_h, d->pad_w, d->dil_h, d->dil_w, d->groups, ctx->tf32};
@@ -222,57 +331,18 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
     conv_algos a;
     memset(&a, 0, sizeof a);
     a.key = key;
-    enum { MAXA = 16 };
-    int got = 0, found = 0;
-    size_t bytes = 0;
-
-    cudnnConvolutionFwdAlgoPerf_t fp[MAXA];
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd, MAXA,
-                                                   &got, fp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (fp[i].status == CUDNN_STATUS_SUCCESS && fp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (fp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, fp[i].mathType)))) {
-                a.fwd = fp[i].algo;
-                found = 1;
-            }
-    if (!found) return zc_cuda_set_error("cudnn: no forward convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
-                                                    &bytes));
-    a.ws_bytes = bytes;
-
-    cudnnConvolutionBwdDataAlgoPerf_t dp[MAXA];
-    found = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd, MAXA,
-                                                        &got, dp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (dp[i].status == CUDNN_STATUS_SUCCESS && dp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (dp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, dp[i].mathType)))) {
-                a.bwd_data = dp[i].algo;
-                found = 1;
-            }
-    if (!found) return zc_cuda_set_error("cudnn: no backward-data convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
-                                                         a.bwd_data, &bytes));
-    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
-
-    cudnnConvolutionBwdFilterAlgoPerf_t wp[MAXA];
-    found = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
-                                                          MAXA, &got, wp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (wp[i].status == CUDNN_STATUS_SUCCESS && wp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (wp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, wp[i].mathType)))) {
-                a.bwd_filter = wp[i].algo;
-                found = 1;
-            }
-    if (!found) return zc_cuda_set_error("cudnn: no backward-filter convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
-                                                           a.bwd_filter, &bytes));
-    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
-
+    static const char *const direction[CONV_DIRECTIONS] = {"forward", "backward-data",
+                                                           "backward-filter"};
+    for (int dir = 0; dir < CONV_DIRECTIONS; dir++) {
+        size_t bytes = 0;
+        /* each: 0, -1 (the ranking failed, recorded), 1 (no candidate qualifies) */
+        int rc = dir == CONV_FWD        ? choose_forward(ctx, g, &a, &bytes)
+                 : dir == CONV_BWD_DATA ? choose_backward_data(ctx, g, &a, &bytes)
+                                        : choose_backward_filter(ctx, g, &a, &bytes);
+        if (rc < 0) return -1;
+        if (rc > 0) return no_algorithm(ctx, l, direction[dir], d);
+        if (bytes > a.ws_bytes) a.ws_bytes = bytes;
+    }
     if (ctx->n_algos == ctx->cap_algos) {
         ctx->cap_algos = ctx->cap_algos ? 2 * ctx->cap_algos : 64;
         ctx->algos = (conv_algos *)zc_realloc(ctx->algos, sizeof *ctx->algos * ctx->cap_algos);
@@ -300,13 +370,13 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
                                                 d->stride_w, d->dil_h, d->dil_w,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
         CUDNN_CHECK(cudnnSetConvolutionGroupCount(g->cd, d->groups));
-        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
         int n, c, h, w;
         CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
         if (n != o.n || c != o.c || h != o.h || w != o.w)
             return zc_cuda_set_error("cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
                          l, n, c, h, w, o.n, o.c, o.h, o.w);
-        g->algo = choose_conv_algos(ctx, d, g);
+        g->algo = choose_conv_algos(ctx, l, d, g);
         if (g->algo < 0) return -1;
         break;
     }
@@ -497,6 +567,7 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_FWD]));
         CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd,
                                             ctx->pdata[L->param[0]], g->cd, a->fwd, ctx->ws,
                                             ctx->ws_bytes, &k_zero, g->yd, y));
@@ -620,9 +691,11 @@ static int backward_single(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_BWD_FILTER]));
         CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
                                                    a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
                                                    g->wd, ctx->pgrad[L->param[0]]));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_BWD_DATA]));
         CUDNN_CHECK(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
                                                  g->yd, dy, g->cd, a->bwd_data, ctx->ws,
                                                  ctx->ws_bytes, &beta, g->xd, dx));
