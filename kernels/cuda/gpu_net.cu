@@ -436,6 +436,81 @@ static void ensure_host_arrays(zc_gpu_ctx *ctx, const zc_net *net) {
     }
 }
 
+static size_t param_bytes(const zc_net *net, int p) {
+    return sizeof(float) * (size_t)net->params[p].numel;
+}
+
+/* place_arena: the arena layout of net, in this order: parameter data |
+ * parameter gradients (one range, cleared by one memset) | every value and
+ * its gradient | batch-norm mean and inverse std per BN layer | a
+ * workspace of ws bytes. Every buffer starts at a ZC_GPU_ALIGN offset
+ * (cuDNN's filter gradients, BN dScale/dBias and cuBLAS want aligned
+ * pointers). With ctx, its pointers are set into ctx->arena; without,
+ * nothing is written. Returns the bytes the arena needs. */
+static size_t place_arena(const zc_net *net, size_t ws, zc_gpu_ctx *ctx) {
+    char *base = ctx ? ctx->arena : NULL;
+    size_t off = 0;
+    for (int p = 0; p < net->n_params; p++) {
+        if (ctx) ctx->pdata[p] = (float *)(base + off);
+        off = zc_gpu_align(off + param_bytes(net, p));
+    }
+    size_t pgrad_start = off;
+    for (int p = 0; p < net->n_params; p++) {
+        if (ctx) ctx->pgrad[p] = (float *)(base + off);
+        off = zc_gpu_align(off + param_bytes(net, p));
+    }
+    if (ctx) {
+        ctx->pgrad_base = (float *)(base + pgrad_start);
+        ctx->pgrad_bytes = off - pgrad_start;
+    }
+    for (int v = 0; v < net->n_values; v++) {
+        size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
+        if (ctx) ctx->val[v] = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+        if (ctx) ctx->grad[v] = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->layers[l].kind != ZC_L_BN) continue;
+        size_t bytes = sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c;
+        if (ctx) ctx->layers[l].bn_mean = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+        if (ctx) ctx->layers[l].bn_invstd = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+    }
+    if (ctx) {
+        ctx->ws = base + off;
+        ctx->ws_bytes = ws;
+    }
+    return zc_gpu_align(off + ws + 1);
+}
+
+/* build_layers: descriptors and convolution algorithms of every layer;
+ * *ws = the largest workspace the chosen algorithms need */
+static int build_layers(zc_gpu_ctx *ctx, const zc_net *net, size_t *ws) {
+    ctx->n_layers = net->n_layers;
+    memset(ctx->layers, 0, sizeof(gpu_layer) * (size_t)net->n_layers);
+    *ws = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (build_layer(ctx, net, l)) return -1;
+        int a = ctx->layers[l].algo;
+        if (a >= 0 && ctx->algos[a].ws_bytes > *ws) *ws = ctx->algos[a].ws_bytes;
+    }
+    return 0;
+}
+
+/* upload_params: the drawn parameters of net into the arena */
+static int upload_params(zc_gpu_ctx *ctx, const zc_net *net) {
+    for (int p = 0; p < net->n_params; p++) {
+        if (!net->params[p].data)
+            return zc_cuda_set_error("parameter %s not drawn (call zc_net_init_params)",
+                                     net->params[p].name);
+        CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data, param_bytes(net, p),
+                                   cudaMemcpyHostToDevice, ctx->stream));
+    }
+    return 0;
+}
+
 extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     zc_cuda_clear_error();
     CUDA_CHECK(cudaSetDevice(ctx->device));
@@ -443,80 +518,13 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     ctx->generation++;
     ctx->net = NULL;
     ensure_host_arrays(ctx, net);
-    ctx->n_layers = net->n_layers;
-    memset(ctx->layers, 0, sizeof(gpu_layer) * (size_t)net->n_layers);
     size_t ws = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        if (build_layer(ctx, net, l)) return -1;
-        if (ctx->layers[l].algo >= 0 && ctx->algos[ctx->layers[l].algo].ws_bytes > ws)
-            ws = ctx->algos[ctx->layers[l].algo].ws_bytes;
-    }
-    /* layout: param data | param grads (contiguous) | values | grads | bn | ws */
-    size_t off = 0;
-    size_t *pdata_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
-    size_t *pgrad_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
-    for (int p = 0; p < net->n_params; p++) {
-        pdata_off[p] = off;
-        off = zc_gpu_align(off + sizeof(float) * (size_t)net->params[p].numel);
-    }
-    size_t pgrad_start = off;
-    for (int p = 0; p < net->n_params; p++) {
-        pgrad_off[p] = off;
-        off += sizeof(float) * (size_t)net->params[p].numel; /* packed: one memset */
-    }
-    size_t pgrad_end = off;
-    off = zc_gpu_align(off);
-    size_t *val_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)net->n_values * 2);
-    for (int v = 0; v < net->n_values; v++) {
-        val_off[2 * v] = off;
-        off = zc_gpu_align(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
-        val_off[2 * v + 1] = off;
-        off = zc_gpu_align(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
-    }
-    size_t *bn_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_layers + 1));
-    for (int l = 0; l < net->n_layers; l++) {
-        bn_off[l] = off;
-        if (net->layers[l].kind == ZC_L_BN)
-            off = zc_gpu_align(off + 2 * sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c);
-    }
-    size_t ws_off = off;
-    off = zc_gpu_align(off + ws + 1);
-    int rc = zc_gpu_grow(ctx, (void **)&ctx->arena, &ctx->arena_cap, off);
-    if (rc == 0) {
-        char *base = ctx->arena;
-        for (int p = 0; p < net->n_params; p++) {
-            ctx->pdata[p] = (float *)(base + pdata_off[p]);
-            ctx->pgrad[p] = (float *)(base + pgrad_off[p]);
-        }
-        ctx->pgrad_base = (float *)(base + pgrad_start);
-        ctx->pgrad_bytes = pgrad_end - pgrad_start;
-        for (int v = 0; v < net->n_values; v++) {
-            ctx->val[v] = (float *)(base + val_off[2 * v]);
-            ctx->grad[v] = (float *)(base + val_off[2 * v + 1]);
-            ctx->grad_set[v] = 0;
-        }
-        for (int l = 0; l < net->n_layers; l++) {
-            if (net->layers[l].kind != ZC_L_BN) continue;
-            int c = net->vshape[net->layers[l].in[0]].c;
-            ctx->layers[l].bn_mean = (float *)(base + bn_off[l]);
-            ctx->layers[l].bn_invstd = ctx->layers[l].bn_mean + c;
-        }
-        ctx->ws = base + ws_off;
-        ctx->ws_bytes = ws;
-    }
-    free(pdata_off);
-    free(pgrad_off);
-    free(val_off);
-    free(bn_off);
-    if (rc) return -1;
-    for (int p = 0; p < net->n_params; p++) {
-        if (!net->params[p].data)
-            return zc_cuda_set_error("parameter %s not drawn (call zc_net_init_params)",
-                         net->params[p].name);
-        CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
-                               sizeof(float) * (size_t)net->params[p].numel,
-                               cudaMemcpyHostToDevice, ctx->stream));
-    }
+    if (build_layers(ctx, net, &ws)) return -1;
+    size_t bytes = place_arena(net, ws, NULL);
+    if (zc_gpu_grow(ctx, (void **)&ctx->arena, &ctx->arena_cap, bytes)) return -1;
+    place_arena(net, ws, ctx);
+    memset(ctx->grad_set, 0, (size_t)net->n_values);
+    if (upload_params(ctx, net)) return -1;
     ctx->net = net;
     return 0;
 }
