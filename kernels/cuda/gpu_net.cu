@@ -117,8 +117,9 @@ static int open_handles(zc_gpu_ctx *ctx) {
     CUBLAS_CHECK(cublasCreate(&ctx->blas));
     CUDNN_CHECK(cudnnSetStream(ctx->dnn, ctx->stream));
     CUBLAS_CHECK(cublasSetStream(ctx->blas, ctx->stream));
-    CUBLAS_CHECK(cublasSetMathMode(ctx->blas, ctx->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                        : CUBLAS_DEFAULT_MATH));
+    /* float32 always: TF32 (ZCEVO_CUDA_TF32=1) is for convolutions only, so
+     * linear layers and the program evaluator's matmuls match the CPU */
+    CUBLAS_CHECK(cublasSetMathMode(ctx->blas, CUBLAS_DEFAULT_MATH));
     return 0;
 }
 
