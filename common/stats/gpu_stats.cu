@@ -22,6 +22,8 @@ typedef struct {
     zc_gpu_stats stats;  /* data pointers into arena                       */
     void *arena;         /* device                                         */
     size_t arena_cap;
+    void *pinned;        /* page-locked host staging of downloads, uploads  */
+    size_t pinned_cap;
     uint64_t generation; /* zc_gpu_net_generation when computed            */
     int valid;
 } stats_state;
@@ -32,11 +34,17 @@ static void free_layers(zc_gpu_stats *s) {
     s->n_layers = 0;
 }
 
+static int free_pinned(void *p) {
+    if (p) CUDA_CHECK(cudaFreeHost(p));
+    return 0;
+}
+
 /* release_state: zc_gpu_ctx_free's call (device current, stream idle) */
 static void release_state(void *p) {
     stats_state *st = (stats_state *)p;
     free_layers(&st->stats);
     (void)zc_cuda_free(st->arena); /* a failure is recorded */
+    (void)free_pinned(st->pinned);
     free(st);
 }
 
@@ -196,37 +204,79 @@ extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
 
 /* ---- records ---------------------------------------------------------------- */
 
-extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
-    const zc_gpu_stats *s = current_stats(ctx);
-    if (!s) return zc_cuda_set_error("no statistics computed");
-    CUDA_CHECK(cudaStreamSynchronize((cudaStream_t)zc_gpu_ctx_stream(ctx)));
-    for (int l = 0; l < out->n_layers; l++)
-        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
-    free(out->layers);
-    out->n_layers = s->n_layers;
-    out->layers = new_layers(s->n_layers);
-    for (int b = 0; b < out->n_layers; b++) {
-        zc_layer_stats *dst = &out->layers[b];
-        const zc_layer_stats *src = &s->layers[b];
-        *dst = *src;
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            dst->t[id].data = NULL;
-            if (!src->t[id].data) continue;
-            size_t bytes = terminal_bytes(&src->t[id]);
-            dst->t[id].data = (float *)zc_malloc(bytes);
-            CUDA_CHECK(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
-        }
-    }
+/* grow_pinned: make the state's page-locked host buffer hold bytes */
+static int grow_pinned(stats_state *st, size_t bytes) {
+    if (bytes <= st->pinned_cap) return 0;
+    if (free_pinned(st->pinned)) return -1;
+    st->pinned = NULL;
+    st->pinned_cap = 0;
+    size_t want = zc_gpu_grown_size(bytes);
+    CUDA_CHECK(cudaMallocHost(&st->pinned, want));
+    st->pinned_cap = want;
     return 0;
 }
 
+/* block_start: the device address of a record's block: its first held
+ * terminal (offset 0 of place_terminals' layout), NULL when none is held */
+static const char *block_start(const zc_gpu_stats *s) {
+    for (int b = 0; b < s->n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (s->layers[b].t[id].data) return (const char *)s->layers[b].t[id].data;
+    return NULL;
+}
+
+static void free_host_layers(zc_arch_stats *out) {
+    for (int l = 0; l < out->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
+    free(out->layers);
+    out->layers = NULL;
+    out->n_layers = 0;
+}
+
+extern "C" int zc_gpu_stats_to_host(zc_gpu_ctx *ctx, const zc_gpu_stats *dev, zc_arch_stats *out) {
+    zc_cuda_clear_error();
+    CUDA_CHECK(cudaSetDevice(zc_gpu_ctx_device(ctx)));
+    stats_state *st = state_of(ctx);
+    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
+    size_t total = place_terminals(dev->layers, dev->n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
+    if (grow_pinned(st, total + 1)) return -1;
+    /* one copy of the whole block, after the work that produced it */
+    if (total) CUDA_CHECK(cudaMemcpyAsync(st->pinned, block_start(dev), total,
+                                          cudaMemcpyDeviceToHost, stream));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    free_host_layers(out);
+    out->n_layers = dev->n_layers;
+    out->layers = new_layers(dev->n_layers);
+    for (int b = 0; b < dev->n_layers; b++) out->layers[b] = dev->layers[b];
+    place_terminals(dev->layers, dev->n_layers, ZC_ALL_TERMINALS, 1, (char *)st->pinned,
+                    out->layers);
+    /* split: every terminal into an allocation of its own */
+    for (int b = 0; b < out->n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
+            zc_tensor *t = &out->layers[b].t[id];
+            if (!t->data) continue;
+            float *own = (float *)zc_malloc(terminal_bytes(t));
+            memcpy(own, t->data, terminal_bytes(t));
+            t->data = own;
+        }
+    return 0;
+}
+
+extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
+    zc_cuda_clear_error();
+    const zc_gpu_stats *s = current_stats(ctx);
+    if (!s) return zc_cuda_set_error("no statistics computed");
+    return zc_gpu_stats_to_host(ctx, s, out);
+}
+
 /* new_record: *dst with src's layers (metadata) and a device block laid
- * out for the terminals src holds; 0 / -1 (out of device memory) */
-static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst) {
+ * out for the terminals src holds; *total = the block's layout bytes.
+ * 0 / -1 (out of device memory) */
+static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst, size_t *total) {
     memset(dst, 0, sizeof *dst);
-    size_t total = place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
+    *total = place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
     char *block = NULL;
-    if (zc_cuda_malloc((void **)&block, total + 1, "a statistics record")) return -1;
+    if (zc_cuda_malloc((void **)&block, *total + 1, "a statistics record")) return -1;
     dst->device_block = block;
     dst->n_layers = n_layers;
     dst->layers = new_layers(n_layers);
@@ -235,34 +285,69 @@ static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst
     return 0;
 }
 
+/* copy_block: bytes from src to dst on ctx's stream (device to device) */
+static int copy_block(zc_gpu_ctx *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes)
+        CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice,
+                                   (cudaStream_t)zc_gpu_ctx_stream(ctx)));
+    return 0;
+}
+
 extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
     memset(dst, 0, sizeof *dst);
+    zc_cuda_clear_error();
     const zc_gpu_stats *s = current_stats(ctx);
     if (!s) return zc_cuda_set_error("no statistics computed");
-    if (new_record(s->layers, s->n_layers, dst)) return -1;
+    CUDA_CHECK(cudaSetDevice(zc_gpu_ctx_device(ctx)));
+    size_t total = 0;
+    if (new_record(s->layers, s->n_layers, dst, &total)) return -1;
+    /* the same layout as the context's: one copy of the whole block */
+    if (copy_block(ctx, dst->device_block, block_start(s), total)) {
+        zc_gpu_stats_release(dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* pack_host: the held terminals of host into the pinned buffer, laid out as
+ * place_terminals lays out a record of them */
+static void pack_host(const zc_arch_stats *host, char *pinned) {
+    zc_layer_stats *at = new_layers(host->n_layers);
+    place_terminals(host->layers, host->n_layers, ZC_ALL_TERMINALS, 1, pinned, at);
+    for (int b = 0; b < host->n_layers; b++)
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (at[b].t[id].data)
+                memcpy(at[b].t[id].data, host->layers[b].t[id].data,
+                       terminal_bytes(&host->layers[b].t[id]));
+    free(at);
+}
+
+/* upload_block: host's terminals into dev's block: packed in the pinned
+ * buffer, one copy, synchronised */
+static int upload_block(zc_gpu_ctx *ctx, const zc_arch_stats *host, zc_gpu_stats *dev,
+                        size_t total) {
+    stats_state *st = state_of(ctx);
     cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
-    for (int b = 0; b < dst->n_layers; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            const zc_tensor *t = &s->layers[b].t[id];
-            if (!t->data) continue;
-            CUDA_CHECK(cudaMemcpyAsync(dst->layers[b].t[id].data, t->data, terminal_bytes(t),
-                                       cudaMemcpyDeviceToDevice, stream));
-        }
+    if (grow_pinned(st, total + 1)) return -1;
+    CUDA_CHECK(cudaStreamSynchronize(stream)); /* the pinned buffer may still be read */
+    pack_host(host, (char *)st->pinned);
+    if (total)
+        CUDA_CHECK(cudaMemcpyAsync(dev->device_block, st->pinned, total, cudaMemcpyHostToDevice,
+                                   stream));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
     return 0;
 }
 
 extern "C" int zc_gpu_stats_upload(zc_gpu_ctx *ctx, const zc_arch_stats *host, zc_gpu_stats *dev) {
     memset(dev, 0, sizeof *dev);
-    if (new_record(host->layers, host->n_layers, dev)) return -1;
-    cudaStream_t stream = (cudaStream_t)zc_gpu_ctx_stream(ctx);
-    for (int b = 0; b < dev->n_layers; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            const zc_tensor *t = &host->layers[b].t[id];
-            if (!t->data) continue;
-            CUDA_CHECK(cudaMemcpyAsync(dev->layers[b].t[id].data, t->data, terminal_bytes(t),
-                                       cudaMemcpyHostToDevice, stream));
-        }
-    CUDA_CHECK(cudaStreamSynchronize(stream));
+    zc_cuda_clear_error();
+    CUDA_CHECK(cudaSetDevice(zc_gpu_ctx_device(ctx)));
+    size_t total = 0;
+    if (new_record(host->layers, host->n_layers, dev, &total)) return -1;
+    if (upload_block(ctx, host, dev, total)) {
+        zc_gpu_stats_release(dev);
+        return -1;
+    }
     return 0;
 }
 

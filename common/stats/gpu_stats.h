@@ -49,8 +49,17 @@ const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx);
 
 /* zc_gpu_stats_download: copy the last statistics into out, with the layout
  * and metadata zc_compute_stats gives (previous layers of out freed; the
- * identity fields untouched). Synchronises. 0 / -1. */
+ * identity fields untouched), through zc_gpu_stats_to_host. Synchronises.
+ * 0 / -1. */
 int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out);
+
+/* zc_gpu_stats_to_host: copy any record made here (compute, keep, upload)
+ * into out: one copy of its device block into a page-locked staging buffer
+ * of ctx, split into one allocation per terminal on the host; metadata as
+ * the record's, previous layers of out freed, identity fields untouched.
+ * The record must be on ctx's device. Synchronises ctx's stream first.
+ * 0 / -1. */
+int zc_gpu_stats_to_host(zc_gpu_ctx *ctx, const zc_gpu_stats *dev, zc_arch_stats *out);
 
 /* zc_gpu_stats_keep: copy the last statistics (device to device) into a
  * record of their own in *dst, which outlives later computations; free with
