@@ -364,26 +364,40 @@ extern "C" int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx) {
     return zc_gpu_net_arena_bytes(ctx) + (st ? (int64_t)st->arena_cap : 0);
 }
 
-#define CONTEXT_ALLOWANCE ((int64_t)768 << 20) /* handles, cuBLAS/cuDNN, evaluator pool */
-#define WORKSPACE_ESTIMATE ((int64_t)256 << 20)
+/* cudaMalloc hands out large blocks in 2 MiB pages: each record and
+ * evaluator buffer is counted whole */
+#define ALLOCATION_PAGE ((int64_t)2 << 20)
 
-extern "C" int64_t zc_gpu_stats_memory_needed(const zc_net *net, zc_terminal_mask mask) {
-    int64_t floats = 0;
-    for (int v = 0; v < net->n_values; v++) floats += 2 * zc_net_value_numel(net, v);
-    for (int p = 0; p < net->n_params; p++) floats += 2 * net->params[p].numel;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_BN) floats += 2 * net->vshape[net->layers[l].in[0]].c;
-    int64_t bytes = floats * (int64_t)sizeof(float) + 256 * (int64_t)(2 * net->n_values + net->n_params);
-    bytes += zc_stats_bytes_for_net(net, mask);
-    /* the largest im2col-sized workspace a convolution might ask for, capped
-     * as gpu_net.cu caps it (512 MiB), at least the fixed estimate */
-    int64_t ws = 0;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_CONV) {
-            int64_t w = (int64_t)zc_conv_workspace_floats(&net->layers[l].conv) * 4 * net->batch;
-            if (w > ws) ws = w;
-        }
-    if (ws > ((int64_t)512 << 20)) ws = (int64_t)512 << 20;
-    if (ws < WORKSPACE_ESTIMATE) ws = WORKSPACE_ESTIMATE;
-    return bytes + bytes / 8 + ws + CONTEXT_ALLOWANCE; /* arena headroom: 1/8 */
+static int64_t whole_pages(int64_t bytes) {
+    return (bytes + ALLOCATION_PAGE - 1) / ALLOCATION_PAGE * ALLOCATION_PAGE;
+}
+
+/* stats_layout: the block bytes of net's terminals in mask (as
+ * place_terminals lays them out) and the largest terminal's bytes */
+static size_t stats_layout(const zc_net *net, zc_terminal_mask mask, size_t *largest) {
+    size_t total = 0;
+    *largest = 0;
+    for (int b = 0; b < net->n_rcb; b++) {
+        zc_layer_stats ls;
+        memset(&ls, 0, sizeof ls);
+        zc_layer_stats_describe(net, &net->rcb[b], mask, &ls);
+        total += place_terminals(&ls, 1, mask, 0, NULL, NULL);
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if ((mask >> id) & 1u && terminal_bytes(&ls.t[id]) > *largest)
+                *largest = terminal_bytes(&ls.t[id]);
+    }
+    return total;
+}
+
+extern "C" int64_t zc_gpu_stats_memory_needed(const zc_net *net, zc_terminal_mask mask, int kept,
+                                              int eval_buffers) {
+    size_t largest = 0;
+    size_t block = stats_layout(net, mask, &largest);
+    int64_t bytes = zc_gpu_net_memory_needed(net);
+    bytes += (int64_t)zc_gpu_grown_size(block + 1);     /* the context's statistics arena */
+    bytes += kept * whole_pages((int64_t)block + 1);     /* records kept on the device */
+    /* the evaluator's buffers grow to n + n/4 + 64 floats of the largest operand */
+    int64_t floats = (int64_t)(largest / sizeof(float));
+    bytes += eval_buffers * whole_pages((floats + floats / 4 + 64) * (int64_t)sizeof(float));
+    return bytes;
 }

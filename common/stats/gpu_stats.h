@@ -81,10 +81,14 @@ int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx);
 
 /* zc_gpu_stats_memory_needed: device bytes a context needs to compute the
  * statistics of net with the terminals in mask: the executor
- * (parameters, values, gradients, batch-norm statistics, convolution
- * workspace), the terminals and a fixed allowance for the handles and the
- * program evaluator. An upper estimate; needs no GPU; never fails. */
-int64_t zc_gpu_stats_memory_needed(const zc_net *net, zc_terminal_mask mask);
+ * (zc_gpu_net_memory_needed: arena with the workspace limit and headroom,
+ * handles), the context's statistics arena with its headroom, `kept`
+ * records held on the device beside it (zc_gpu_stats_keep / upload), and
+ * `eval_buffers` buffers of the program evaluator (each grows to the
+ * largest terminal plus a quarter). An upper estimate; needs no GPU; never
+ * fails. `zcevo stats` keeps nothing and evaluates nothing: 0, 0. */
+int64_t zc_gpu_stats_memory_needed(const zc_net *net, zc_terminal_mask mask, int kept,
+                                   int eval_buffers);
 
 #ifdef __cplusplus
 }

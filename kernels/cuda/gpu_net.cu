@@ -512,6 +512,16 @@ static int upload_params(zc_gpu_ctx *ctx, const zc_net *net) {
     return 0;
 }
 
+/* handles, CUDA context and cuBLAS / cuDNN internal buffers */
+#define HANDLES_ALLOWANCE ((int64_t)768 << 20)
+
+extern "C" int64_t zc_gpu_net_memory_needed(const zc_net *net) {
+    /* the arena as zc_gpu_net_load lays it out, with the largest workspace
+     * an accepted algorithm may have, and zc_gpu_grow's headroom */
+    size_t arena = zc_gpu_grown_size(place_arena(net, WORKSPACE_LIMIT, NULL));
+    return (int64_t)arena + HANDLES_ALLOWANCE;
+}
+
 extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     zc_cuda_clear_error();
     CUDA_CHECK(cudaSetDevice(ctx->device));

@@ -106,6 +106,15 @@ int zc_gpu_synchronize(zc_gpu_ctx *ctx);
 /* zc_gpu_net_arena_bytes: device bytes held by the executor's arena. */
 int64_t zc_gpu_net_arena_bytes(const zc_gpu_ctx *ctx);
 
+/* zc_gpu_net_memory_needed: device bytes a context needs to run net: the
+ * arena as zc_gpu_net_load lays it out (parameters and their gradients,
+ * every value and its gradient, batch-norm statistics, and the largest
+ * convolution workspace an accepted algorithm may use: the chosen one is
+ * known only on the device, never above that limit) with zc_gpu_grow's
+ * headroom, plus a fixed allowance for the CUDA context and the cuDNN /
+ * cuBLAS handles. An upper estimate; needs no GPU; never fails. */
+int64_t zc_gpu_net_memory_needed(const zc_net *net);
+
 /* zc_gpu_grow: make *buf, a device allocation of *cap bytes owned by the
  * caller (NULL / 0 at first), hold at least bytes, with the arena's growth
  * headroom (zc_gpu_grown_size); contents are not kept. Waits for ctx's
