@@ -351,8 +351,18 @@ extern "C" int zc_gpu_stats_upload(zc_gpu_ctx *ctx, const zc_arch_stats *host, z
     return 0;
 }
 
+/* set_device_of: make the device that holds device pointer p current */
+static int set_device_of(const void *p) {
+    cudaPointerAttributes attr;
+    CUDA_CHECK(cudaPointerGetAttributes(&attr, p));
+    CUDA_CHECK(cudaSetDevice(attr.device));
+    return 0;
+}
+
 extern "C" void zc_gpu_stats_release(zc_gpu_stats *dev) {
-    (void)zc_cuda_free(dev->device_block); /* a failure is recorded */
+    /* failures are recorded; the host side is freed in any case */
+    if (dev->device_block && set_device_of(dev->device_block) == 0)
+        (void)zc_cuda_free(dev->device_block);
     free(dev->layers);
     memset(dev, 0, sizeof *dev);
 }

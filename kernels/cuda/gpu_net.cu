@@ -199,8 +199,8 @@ extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
 }
 
 extern "C" int zc_gpu_synchronize(zc_gpu_ctx *ctx) {
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    return 0;
+    zc_cuda_clear_error();
+    return quiesce(ctx);
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -409,7 +409,7 @@ extern "C" size_t zc_gpu_grown_size(size_t bytes) { return bytes + bytes / 8; }
 
 extern "C" int zc_gpu_grow(zc_gpu_ctx *ctx, void **buf, size_t *cap, size_t bytes) {
     if (bytes <= *cap) return 0;
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (quiesce(ctx)) return -1;
     if (zc_cuda_free(*buf)) return -1;
     *buf = NULL;
     *cap = 0;
@@ -781,19 +781,21 @@ extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
 }
 
 extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host) {
+    zc_cuda_clear_error();
     const zc_net *net = ctx->net;
     if (!net || v < 0 || v >= net->n_values) return zc_cuda_set_error("no such value %d", v);
     size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (quiesce(ctx)) return -1;
     if (grad && !ctx->grad_set[v]) memset(host, 0, bytes);
     else CUDA_CHECK(cudaMemcpy(host, grad ? ctx->grad[v] : ctx->val[v], bytes, cudaMemcpyDeviceToHost));
     return 0;
 }
 
 extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float *host) {
+    zc_cuda_clear_error();
     const zc_net *net = ctx->net;
     if (!net || p < 0 || p >= net->n_params) return zc_cuda_set_error("no such parameter %d", p);
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (quiesce(ctx)) return -1;
     CUDA_CHECK(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
                       sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
     return 0;
