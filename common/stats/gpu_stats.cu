@@ -275,13 +275,13 @@ extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
 static int new_record(const zc_layer_stats *src, int n_layers, zc_gpu_stats *dst, size_t *total) {
     memset(dst, 0, sizeof *dst);
     *total = place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, NULL, NULL);
-    char *block = NULL;
-    if (zc_cuda_malloc((void **)&block, *total + 1, "a statistics record")) return -1;
+    void *block = NULL;
+    if (zc_cuda_malloc(&block, *total + 1, "a statistics record")) return -1;
     dst->device_block = block;
     dst->n_layers = n_layers;
     dst->layers = new_layers(n_layers);
     for (int b = 0; b < n_layers; b++) dst->layers[b] = src[b];
-    place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, block, dst->layers);
+    place_terminals(src, n_layers, ZC_ALL_TERMINALS, 1, (char *)block, dst->layers);
     return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,7 @@ struct zc_gpu_ctx {
     size_t pgrad_bytes;
     void *ws;
     size_t ws_bytes;
-    char *arena;
+    void *arena;
     size_t arena_cap;
     uint64_t generation; /* zc_gpu_net_load calls so far */
     /* the state a layer above attached (zc_gpu_ctx_attach) */
@@ -449,7 +448,7 @@ static size_t param_bytes(const zc_net *net, int p) {
  * pointers). With ctx, its pointers are set into ctx->arena; without,
  * nothing is written. Returns the bytes the arena needs. */
 static size_t place_arena(const zc_net *net, size_t ws, zc_gpu_ctx *ctx) {
-    char *base = ctx ? ctx->arena : NULL;
+    char *base = ctx ? (char *)ctx->arena : NULL;
     size_t off = 0;
     for (int p = 0; p < net->n_params; p++) {
         if (ctx) ctx->pdata[p] = (float *)(base + off);
@@ -532,7 +531,7 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     size_t ws = 0;
     if (build_layers(ctx, net, &ws)) return -1;
     size_t bytes = place_arena(net, ws, NULL);
-    if (zc_gpu_grow(ctx, (void **)&ctx->arena, &ctx->arena_cap, bytes)) return -1;
+    if (zc_gpu_grow(ctx, &ctx->arena, &ctx->arena_cap, bytes)) return -1;
     place_arena(net, ws, ctx);
     memset(ctx->grad_set, 0, (size_t)net->n_values);
     if (upload_params(ctx, net)) return -1;
