@@ -4,7 +4,8 @@
  *  1. networks: NAS-Bench-201 cells (several, every operation kind) and
  *     NATS-Bench SSS channel configurations at batch 2: logits, every value
  *     gradient, every parameter gradient and every one of the 22 terminals
- *     of every RCB block, GPU vs CPU, relative error < 1e-3, never NaN;
+ *     of every RCB block, GPU vs CPU, relative error < 1e-3 (perturb
+ *     terminals relative to the reconstructed perturb pass), never NaN;
  *     metadata and shapes identical; two GPU runs bit-identical.
  *  2. primitives: every primitive with a GPU path on random inputs (one-op
  *     programs and fused chains), the whole output tensor GPU vs CPU, and
@@ -23,6 +24,7 @@
 #include "common/program/program.h"
 #include "common/util/rng.h"
 #include "common/nets/space.h"
+#include "common/stats/gpu_stats.h"
 #include "common/stats/stats.h"
 #include "common/stats/stats_compute.h"
 #include "common/util/util.h"
@@ -59,6 +61,31 @@ static void make_inputs(uint64_t seed, int64_t n, float *in[3]) {
     }
     /* perturb = data + small noise, as EZNAS */
     for (int64_t i = 0; i < n; i++) in[2][i] = in[0][i] + 0.01f * in[1][i];
+}
+
+/* terminal_error: relative error of GPU terminal t of a block (gpu) against
+ * the CPU's (cpu). Perturb terminals are stored as perturb pass minus data
+ * pass, about 1% of the values, so a float32 rounding difference of 1e-5
+ * between cuDNN and the CPU becomes about 1e-3 on the difference: they are
+ * judged on the reconstructed perturb pass, ||gpu - cpu|| / ||cpu + cpu's
+ * data-pass terminal||. This changes the tolerance rule of this test on
+ * purpose: item 7 of the CUDA backend review (2026-12-05) found the old
+ * rule, relative to the difference itself, failing on rounding alone.
+ * Every other terminal keeps rel_error. */
+static double terminal_error(const zc_layer_stats *gpu, const zc_layer_stats *cpu, int t,
+                             int64_t n) {
+    if (t == ZC_TERMINAL_WT || t % ZC_NUM_PASSES != ZC_PASS_PERTURB)
+        return rel_error(gpu->t[t].data, cpu->t[t].data, (long)n);
+    const float *data = cpu->t[t - ZC_PASS_PERTURB + ZC_PASS_DATA].data;
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (gpu->t[t].data[i] != gpu->t[t].data[i]) return INFINITY;
+        double d = (double)gpu->t[t].data[i] - cpu->t[t].data[i];
+        double pass = (double)cpu->t[t].data[i] + data[i];
+        num += d * d;
+        den += pass * pass;
+    }
+    return sqrt(num) / (den > 1e-300 ? sqrt(den) : 1e-150);
 }
 
 /* compare one network: values, gradients, parameter gradients, terminals */
@@ -140,7 +167,7 @@ static void check_network(zc_gpu_ctx *g, const char *space, const char *arch, ui
                         bad++;
                         continue;
                     }
-                    double e = rel_error(a->t[t].data, b->t[t].data, (long)n);
+                    double e = terminal_error(a, b, t, n);
                     /* an all-zero reference (unreached gradient) must be all zero */
                     if (e > worst) worst = e;
                     if (!(e < 1e-3) || has_nan(a->t[t].data, n)) {
@@ -200,8 +227,8 @@ static void check_primitives(zc_gpu_ctx *g) {
     fill_layer(&r, &host.layers[1]);
     zc_gpu_eval *ev = zc_gpu_eval_new(g);
     zc_gpu_stats dev;
-    int rc = zc_gpu_stats_upload(ev, &host, &dev);
-    CHECK_MSG(rc == 0, "upload: %s", zc_gpu_eval_last_error(ev));
+    int rc = zc_gpu_stats_upload(g, &host, &dev);
+    CHECK_MSG(rc == 0, "upload: %s", zc_gpu_last_error(g));
     if (rc) {
         zc_gpu_eval_free(ev);
         zc_arch_stats_free(&host);

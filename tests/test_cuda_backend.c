@@ -9,9 +9,9 @@
 
 #include "common/nets/net.h"
 #include "common/nets/space.h"
+#include "common/stats/gpu_stats.h"
 #include "common/stats/stats_compute.h"
 #include "kernels/cuda/cuda_backend.h"
-#include "kernels/cuda/gpu_net.h"
 #include "tests/test_util.h"
 #include "kernels/cpu/net_exec.h"
 
@@ -42,8 +42,8 @@ int main(void) {
         16, 10, 32, err, sizeof err);
     CHECK_MSG(net != NULL, "%s", err);
     if (!net) TEST_EXIT();
-    int64_t est = zc_cuda_memory_needed(net, ZC_ALL_TERMINALS);
-    int64_t est_none = zc_cuda_memory_needed(net, 0);
+    int64_t est = zc_gpu_stats_memory_needed(net, ZC_ALL_TERMINALS, 0, 0);
+    int64_t est_none = zc_gpu_stats_memory_needed(net, 0, 0, 0);
     int64_t stats = zc_stats_bytes_for_net(net, ZC_ALL_TERMINALS);
     int64_t cpu = zc_net_memory_bytes(net);
     printf("NB201 batch 16: estimate %.1f MiB (terminals %.1f MiB, CPU net %.1f MiB)\n",
@@ -54,7 +54,7 @@ int main(void) {
     zc_net *big = zc_space_build(
         "nb201", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
         64, 10, 32, err, sizeof err);
-    CHECK(big && zc_cuda_memory_needed(big, ZC_ALL_TERMINALS) > est);
+    CHECK(big && zc_gpu_stats_memory_needed(big, ZC_ALL_TERMINALS, 0, 0) > est);
 
     if (count > 0) {
         CHECK(zc_cuda_check_memory(0, est, err, sizeof err) == 0);

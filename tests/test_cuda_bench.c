@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/program/evaluator.h"
+#include "common/stats/gpu_stats.h"
 #include "common/nets/net.h"
 #include "common/program/program.h"
 #include "common/util/rng.h"
@@ -27,7 +28,6 @@
 #include "common/util/util.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/gpu_eval.h"
-#include "kernels/cuda/gpu_net.h"
 
 static char **read_lines(const char *path, int *n) {
     FILE *f = fopen(path, "r");

@@ -7,6 +7,7 @@
 
 #include "common/util/util.h"
 #ifdef ZCEVO_HAVE_CUDA
+#include "common/stats/gpu_stats.h"
 #include "kernels/cuda/cuda_backend.h"
 #endif
 
@@ -40,7 +41,9 @@ int zc_device_check_memory(int cuda_device, const zc_net *net, zc_terminal_mask 
                            char *err, size_t errlen) {
     if (cuda_device < 0) return 0;
 #ifdef ZCEVO_HAVE_CUDA
-    return zc_cuda_check_memory(cuda_device, zc_cuda_memory_needed(net, mask), err, errlen);
+    /* a statistics run: nothing kept on the device, no program evaluator */
+    return zc_cuda_check_memory(cuda_device, zc_gpu_stats_memory_needed(net, mask, 0, 0), err,
+                                errlen);
 #else
     (void)net, (void)mask, (void)err, (void)errlen;
     return 0;

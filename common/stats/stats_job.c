@@ -16,7 +16,7 @@
 #include "common/stats/task_stats.h"
 #include "common/util/util.h"
 #ifdef ZCEVO_HAVE_CUDA
-#include "kernels/cuda/gpu_net.h"
+#include "common/stats/gpu_stats.h"
 #endif
 
 typedef struct {

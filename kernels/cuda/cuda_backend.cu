@@ -1,5 +1,5 @@
-/* cuda_backend.cu: device choice and the memory estimate of the CUDA
- * backend (see cuda_backend.h). */
+/* cuda_backend.cu: device choice, the memory check and the bandwidth probe
+ * of the CUDA backend (see cuda_backend.h). */
 #include "kernels/cuda/cuda_backend.h"
 
 #include <cuda_runtime.h>
@@ -7,41 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern "C" {
-#include "common/stats/stats_compute.h"
-}
+#include "kernels/cuda/cuda_check.h"
 
-#define CONTEXT_ALLOWANCE ((int64_t)768 << 20) /* handles, cuBLAS/cuDNN, evaluator pool */
-#define WORKSPACE_ESTIMATE ((int64_t)256 << 20)
-
-extern "C" int64_t zc_cuda_memory_needed(const zc_net *net, zc_terminal_mask mask) {
-    int64_t floats = 0;
-    for (int v = 0; v < net->n_values; v++) floats += 2 * zc_net_value_numel(net, v);
-    for (int p = 0; p < net->n_params; p++) floats += 2 * net->params[p].numel;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_BN) floats += 2 * net->vshape[net->layers[l].in[0]].c;
-    int64_t bytes = floats * (int64_t)sizeof(float) + 256 * (int64_t)(2 * net->n_values + net->n_params);
-    bytes += zc_stats_bytes_for_net(net, mask);
-    /* the largest im2col-sized workspace a convolution might ask for, capped
-     * as gpu_net.cu caps it (512 MiB), at least the fixed estimate */
-    int64_t ws = 0;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind == ZC_L_CONV) {
-            int64_t w = (int64_t)zc_conv_workspace_floats(&net->layers[l].conv) * 4 * net->batch;
-            if (w > ws) ws = w;
-        }
-    if (ws > ((int64_t)512 << 20)) ws = (int64_t)512 << 20;
-    if (ws < WORKSPACE_ESTIMATE) ws = WORKSPACE_ESTIMATE;
-    return bytes + bytes / 8 + ws + CONTEXT_ALLOWANCE; /* arena headroom: 1/8 */
+/* query_memory: free and total bytes and the properties of device */
+static int query_memory(int device, size_t *free_b, size_t *total_b, cudaDeviceProp *prop) {
+    CUDA_CHECK(cudaSetDevice(device));
+    CUDA_CHECK(cudaMemGetInfo(free_b, total_b));
+    CUDA_CHECK(cudaGetDeviceProperties(prop, device));
+    return 0;
 }
 
 extern "C" int zc_cuda_check_memory(int device, int64_t bytes_needed, char *err, size_t errlen) {
     size_t free_b = 0, total_b = 0;
     cudaDeviceProp prop;
-    if (cudaSetDevice(device) != cudaSuccess || cudaMemGetInfo(&free_b, &total_b) != cudaSuccess ||
-        cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
-        cudaGetLastError();
-        snprintf(err, errlen, "cuda device %d: cannot query memory", device);
+    if (query_memory(device, &free_b, &total_b, &prop) != 0) {
+        snprintf(err, errlen, "cuda device %d: cannot query memory (%s)", device,
+                 zc_cuda_last_error());
         return -1;
     }
     if ((int64_t)free_b >= bytes_needed) return 0;
@@ -80,33 +61,60 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-extern "C" double zc_cuda_copy_bandwidth(int device, int64_t bytes) {
-    enum { REPS = 20 };
-    void *src = NULL, *dst = NULL;
+enum { BANDWIDTH_REPS = 20 };
+
+/* a bandwidth probe: two device buffers and two events */
+typedef struct {
+    void *src, *dst;
     cudaEvent_t e0, e1;
-    float ms[REPS];
-    if (cudaSetDevice(device) != cudaSuccess || cudaMalloc(&src, (size_t)bytes) != cudaSuccess ||
-        cudaMalloc(&dst, (size_t)bytes) != cudaSuccess) {
-        cudaGetLastError();
-        if (src) cudaFree(src);
+} copy_probe;
+
+static int probe_open(copy_probe *p, int device, size_t bytes) {
+    CUDA_CHECK(cudaSetDevice(device));
+    if (zc_cuda_malloc(&p->src, bytes, "the bandwidth probe") ||
+        zc_cuda_malloc(&p->dst, bytes, "the bandwidth probe"))
         return -1;
+    CUDA_CHECK(cudaMemset(p->src, 1, bytes));
+    CUDA_CHECK(cudaEventCreate(&p->e0));
+    CUDA_CHECK(cudaEventCreate(&p->e1));
+    return 0;
+}
+
+/* probe_time: ms[r] of BANDWIDTH_REPS timed copies after a warm-up */
+static int probe_time(copy_probe *p, size_t bytes, float *ms) {
+    CUDA_CHECK(cudaMemcpy(p->dst, p->src, bytes, cudaMemcpyDeviceToDevice)); /* warm-up */
+    for (int r = 0; r < BANDWIDTH_REPS; r++) {
+        CUDA_CHECK(cudaEventRecord(p->e0, 0));
+        CUDA_CHECK(cudaMemcpyAsync(p->dst, p->src, bytes, cudaMemcpyDeviceToDevice, 0));
+        CUDA_CHECK(cudaEventRecord(p->e1, 0));
+        CUDA_CHECK(cudaEventSynchronize(p->e1));
+        CUDA_CHECK(cudaEventElapsedTime(&ms[r], p->e0, p->e1));
     }
-    cudaMemset(src, 1, (size_t)bytes);
-    cudaEventCreate(&e0);
-    cudaEventCreate(&e1);
-    cudaMemcpy(dst, src, (size_t)bytes, cudaMemcpyDeviceToDevice); /* warm-up */
-    for (int r = 0; r < REPS; r++) {
-        cudaEventRecord(e0, 0);
-        cudaMemcpyAsync(dst, src, (size_t)bytes, cudaMemcpyDeviceToDevice, 0);
-        cudaEventRecord(e1, 0);
-        cudaEventSynchronize(e1);
-        cudaEventElapsedTime(&ms[r], e0, e1);
-    }
-    qsort(ms, REPS, sizeof(float), cmp_float);
-    cudaEventDestroy(e0);
-    cudaEventDestroy(e1);
-    cudaFree(src);
-    cudaFree(dst);
-    if (cudaGetLastError() != cudaSuccess || ms[REPS / 2] <= 0) return -1;
-    return 2.0 * (double)bytes / (ms[REPS / 2] * 1e-3);
+    return 0;
+}
+
+static int destroy_event(cudaEvent_t e) {
+    if (e) CUDA_CHECK(cudaEventDestroy(e));
+    return 0;
+}
+
+/* probe_close: release what probe_open made (each failure recorded) */
+static void probe_close(copy_probe *p) {
+    (void)destroy_event(p->e0);
+    (void)destroy_event(p->e1);
+    (void)zc_cuda_free(p->src);
+    (void)zc_cuda_free(p->dst);
+}
+
+extern "C" double zc_cuda_copy_bandwidth(int device, int64_t bytes) {
+    copy_probe p;
+    memset(&p, 0, sizeof p);
+    float ms[BANDWIDTH_REPS];
+    int rc = probe_open(&p, device, (size_t)bytes);
+    if (rc == 0) rc = probe_time(&p, (size_t)bytes, ms);
+    probe_close(&p);
+    if (rc != 0) return -1;
+    qsort(ms, BANDWIDTH_REPS, sizeof(float), cmp_float);
+    if (ms[BANDWIDTH_REPS / 2] <= 0) return -1;
+    return 2.0 * (double)bytes / (ms[BANDWIDTH_REPS / 2] * 1e-3);
 }

@@ -1,5 +1,9 @@
-/* cuda_backend.h: the C interface of zcevo's CUDA backend (compiled only
- * when CMake finds nvcc and cuDNN; ZCEVO_HAVE_CUDA is then defined). */
+/* cuda_backend.h: the C interface of zcevo's CUDA backend for device
+ * choice: how many devices, which one a rank uses, whether a need fits in
+ * its free memory, and a copy-bandwidth probe (compiled only when CMake
+ * finds nvcc and cuDNN; ZCEVO_HAVE_CUDA is then defined). The memory a
+ * statistics run needs is estimated by zc_gpu_stats_memory_needed
+ * (common/stats/gpu_stats.h). */
 #ifndef ZC_CUDA_BACKEND_H
 #define ZC_CUDA_BACKEND_H
 
@@ -10,9 +14,6 @@
 extern "C" {
 #endif
 
-#include "kernels/net.h"
-#include "common/stats/terminals.h"
-
 /* zc_cuda_device_count: number of usable CUDA devices; 0 when there is no
  * GPU or no driver (never fails). */
 int zc_cuda_device_count(void);
@@ -20,14 +21,6 @@ int zc_cuda_device_count(void);
 /* zc_cuda_describe: one line naming device `device` (name, memory, SMs)
  * into buf. Returns 0, or -1 (no such device). */
 int zc_cuda_describe(int device, char *buf, int buflen);
-
-/* zc_cuda_memory_needed: device bytes a zc_gpu_ctx needs to run net and
- * keep the terminals in mask (gpu_net.h): parameters and their gradients,
- * every value and its gradient, batch-norm statistics, terminals, a
- * convolution workspace estimate and a fixed allowance for the cuDNN /
- * cuBLAS handles and the program evaluator. An upper estimate; never
- * fails. */
-int64_t zc_cuda_memory_needed(const zc_net *net, zc_terminal_mask mask);
 
 /* zc_cuda_check_memory: 0 when device has at least bytes_needed free
  * (cudaMemGetInfo); otherwise -1 with one line in err such as

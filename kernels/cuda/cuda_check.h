@@ -6,9 +6,12 @@
  * return -1; device code paths never abort the process. Callers turn the -1
  * into their own error (zc_gpu_last_error, zc_gpu_eval_last_error and the
  * commands read zc_cuda_last_error). Every kernel launch is followed by
- * CUDA_CHECK(cudaGetLastError()). */
+ * CUDA_CHECK(cudaGetLastError()). Device allocations go through
+ * zc_cuda_malloc / zc_cuda_free, which say what did not fit. */
 #ifndef ZC_CUDA_CHECK_H
 #define ZC_CUDA_CHECK_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +36,16 @@ int zc_cuda_failed(void);
 /* zc_cuda_clear_error: forget this thread's CUDA error (at the start of
  * every public entry point). */
 void zc_cuda_clear_error(void);
+
+/* zc_cuda_malloc: cudaMalloc of bytes into *p on the current device. On
+ * failure *p is NULL, the runtime's error is cleared and this thread's CUDA
+ * error says what did not fit: "cuda: device 0: <what> needs 512.0 MiB,
+ * 100.0 MiB free of 80.0 GiB" (out of memory) or the library reason;
+ * returns -1. */
+int zc_cuda_malloc(void **p, size_t bytes, const char *what);
+
+/* zc_cuda_free: cudaFree(p) through the checker (NULL ok); 0 / -1. */
+int zc_cuda_free(void *p);
 
 #ifdef __cplusplus
 }

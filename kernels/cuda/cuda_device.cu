@@ -27,16 +27,42 @@ extern "C" int zc_cuda_set_error(const char *fmt, ...) {
     return -1;
 }
 
+extern "C" int zc_cuda_malloc(void **p, size_t bytes, const char *what) {
+    *p = NULL;
+    cudaError_t e = cudaMalloc(p, bytes);
+    if (e == cudaSuccess) return 0;
+    *p = NULL;
+    (void)cudaGetLastError(); /* a failed allocation must not fail the next launch check */
+    size_t free_b = 0, total_b = 0;
+    int device = -1;
+    if (e != cudaErrorMemoryAllocation || cudaGetDevice(&device) != cudaSuccess ||
+        cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
+        return zc_cuda_fail("cuda", "cudaMalloc", __FILE__, __LINE__, cudaGetErrorString(e));
+    return zc_cuda_set_error("cuda: device %d: %s needs %.1f MiB, %.1f MiB free of %.1f MiB",
+                             device, what, bytes / 1048576.0, free_b / 1048576.0,
+                             total_b / 1048576.0);
+}
+
+extern "C" int zc_cuda_free(void *p) {
+    if (p) CUDA_CHECK(cudaFree(p));
+    return 0;
+}
+
 extern "C" const char *zc_cuda_last_error(void) { return t_error; }
 extern "C" int zc_cuda_failed(void) { return t_error[0] != 0; }
 extern "C" void zc_cuda_clear_error(void) { t_error[0] = 0; }
 
 /* ---- devices ---------------------------------------------------------------- */
 
+static int count_devices(int *n) {
+    CUDA_CHECK(cudaGetDeviceCount(n));
+    return 0;
+}
+
 extern "C" int zc_cuda_device_count(void) {
     int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
-        cudaGetLastError(); /* clear the sticky "no driver" error */
+    if (count_devices(&n) != 0) {
+        (void)cudaGetLastError(); /* no GPU or no driver: none, and no sticky error */
         return 0;
     }
     return n;

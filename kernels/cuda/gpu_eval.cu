@@ -707,41 +707,6 @@ static int ensure_buffers(zc_gpu_eval *ev, size_t n_results) {
     return 0;
 }
 
-extern "C" int zc_gpu_stats_upload(zc_gpu_eval *ev, const zc_arch_stats *host, zc_gpu_stats *dev) {
-    memset(dev, 0, sizeof *dev);
-    size_t total = 0;
-    for (int l = 0; l < host->n_layers; l++)
-        for (int t = 0; t < ZC_NUM_TERMINALS; t++)
-            if (host->layers[l].t[t].data)
-                total += (sizeof(float) * (size_t)zc_tensor_numel(&host->layers[l].t[t]) + 255) / 256 * 256;
-    char *block = NULL;
-    E_CUDA(cudaMalloc((void **)&block, total + 256));
-    dev->device_block = block;
-    dev->n_layers = host->n_layers;
-    dev->layers = (zc_layer_stats *)zc_calloc((size_t)(host->n_layers ? host->n_layers : 1),
-                                              sizeof(zc_layer_stats));
-    size_t off = 0;
-    for (int l = 0; l < host->n_layers; l++) {
-        dev->layers[l] = host->layers[l];
-        for (int t = 0; t < ZC_NUM_TERMINALS; t++) {
-            const zc_tensor *src = &host->layers[l].t[t];
-            if (!src->data) continue;
-            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(src);
-            dev->layers[l].t[t].data = (float *)(block + off);
-            E_CUDA(cudaMemcpyAsync(block + off, src->data, bytes, cudaMemcpyHostToDevice, ev->stream));
-            off += (bytes + 255) / 256 * 256;
-        }
-    }
-    E_CUDA(cudaStreamSynchronize(ev->stream));
-    return 0;
-}
-
-extern "C" void zc_gpu_stats_release(zc_gpu_stats *dev) {
-    if (dev->device_block) cudaFree(dev->device_block);
-    free(dev->layers);
-    memset(dev, 0, sizeof *dev);
-}
-
 /* host copy of device statistics for the CPU fallback */
 static int download_stats(zc_gpu_eval *ev, const zc_gpu_stats *dev, zc_arch_stats *host) {
     memset(host, 0, sizeof *host);

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/cuda/gpu_net.h"
+#include "common/stats/gpu_stats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,13 +48,6 @@ void zc_gpu_eval_set_fusion(zc_gpu_eval *ev, int on);
 /* zc_gpu_program_supported: 1 when every operation of p has a GPU path
  * (otherwise zc_gpu_eval_programs falls back to the CPU for p). */
 int zc_gpu_program_supported(const zc_program *p);
-
-/* zc_gpu_stats_upload: copy host statistics to the device into *dev (one
- * device block, freed by zc_gpu_stats_release). 0, or -1 (message in
- * zc_gpu_eval_last_error). */
-int zc_gpu_stats_upload(zc_gpu_eval *ev, const zc_arch_stats *host, zc_gpu_stats *dev);
-/* zc_gpu_stats_release: free what zc_gpu_stats_upload allocated. */
-void zc_gpu_stats_release(zc_gpu_stats *dev);
 
 /* zc_gpu_eval_programs: scores[i] = network score of progs[i] on dev (NaN
  * when invalid), as zc_eval_programs. host: the same statistics on the host

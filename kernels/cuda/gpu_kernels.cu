@@ -1,7 +1,9 @@
 /* gpu_kernels.cu: the small hand-written CUDA kernels of the network
  * executor (see gpu_kernels.cuh): grid-stride elementwise loops, one warp
- * per plane for reductions. */
+ * per plane for reductions; every launcher checks its launch. */
 #include "kernels/cuda/gpu_kernels.cuh"
+
+#include "kernels/cuda/cuda_check.h"
 
 #define GK_THREADS 256
 #define GK_MAX_BLOCKS 4096
@@ -127,58 +129,86 @@ __global__ void k_collect(float *__restrict__ dst, const float *__restrict__ src
     }
 }
 
-void zc_gk_relu_forward(cudaStream_t s, const float *x, float *y, int64_t n) {
+int zc_gk_relu_forward(cudaStream_t s, const float *x, float *y, int64_t n) {
     k_relu_forward<<<blocks_for(n), GK_THREADS, 0, s>>>(x, y, n);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_relu_backward(cudaStream_t s, const float *x, const float *dy, float *dx, int64_t n,
-                         int acc) {
+int zc_gk_relu_backward(cudaStream_t s, const float *x, const float *dy, float *dx, int64_t n,
+                        int acc) {
     k_relu_backward<<<blocks_for(n), GK_THREADS, 0, s>>>(x, dy, dx, n, acc);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_add_n(cudaStream_t s, zc_gk_ptrs in, float *y, int64_t n) {
+int zc_gk_add_n(cudaStream_t s, zc_gk_ptrs in, float *y, int64_t n) {
     k_add_n<<<blocks_for(n), GK_THREADS, 0, s>>>(in, y, n);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_mul_zero(cudaStream_t s, const float *x, float *y, int64_t n) {
+int zc_gk_mul_zero(cudaStream_t s, const float *x, float *y, int64_t n) {
     k_mul_zero<<<blocks_for(n), GK_THREADS, 0, s>>>(x, y, n);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_fill(cudaStream_t s, float *y, float v, int64_t n) {
+int zc_gk_fill(cudaStream_t s, float *y, float v, int64_t n) {
     k_fill<<<blocks_for(n), GK_THREADS, 0, s>>>(y, v, n);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_accumulate(cudaStream_t s, float *dst, const float *src, int64_t n) {
+int zc_gk_accumulate(cudaStream_t s, float *dst, const float *src, int64_t n) {
     k_accumulate<<<blocks_for(n), GK_THREADS, 0, s>>>(dst, src, n);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_gap_forward(cudaStream_t s, const float *x, float *y, int64_t planes, int hw) {
+int zc_gk_gap_forward(cudaStream_t s, const float *x, float *y, int64_t planes, int hw) {
     int64_t threads = planes * 32;
     unsigned blocks = (unsigned)((threads + GK_THREADS - 1) / GK_THREADS);
     k_gap_forward<<<blocks, GK_THREADS, 0, s>>>(x, y, planes, hw);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_gap_backward(cudaStream_t s, const float *dy, float *dx, int64_t planes, int hw,
-                        int acc) {
+int zc_gk_gap_backward(cudaStream_t s, const float *dy, float *dx, int64_t planes, int hw,
+                       int acc) {
     k_gap_backward<<<blocks_for(planes * hw), GK_THREADS, 0, s>>>(dy, dx, planes, hw, acc);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_pad_forward(cudaStream_t s, const float *x, float *y, int64_t planes, int h, int w,
-                       int top, int bottom, int left, int right) {
+int zc_gk_pad_forward(cudaStream_t s, const float *x, float *y, int64_t planes, int h, int w,
+                      int top, int bottom, int left, int right) {
     int oh = h + top + bottom, ow = w + left + right;
     k_pad_forward<<<blocks_for(planes * oh * ow), GK_THREADS, 0, s>>>(x, y, planes, h, w, oh, ow,
                                                                      top, left);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_pad_backward(cudaStream_t s, const float *dy, float *dx, int64_t planes, int h, int w,
-                        int top, int bottom, int left, int right, int acc) {
+int zc_gk_pad_backward(cudaStream_t s, const float *dy, float *dx, int64_t planes, int h, int w,
+                       int top, int bottom, int left, int right, int acc) {
     int oh = h + top + bottom, ow = w + left + right;
     k_pad_backward<<<blocks_for(planes * h * w), GK_THREADS, 0, s>>>(dy, dx, planes, h, w, oh, ow,
                                                                     top, left, acc);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_slice_copy(cudaStream_t s, float *dst, int64_t dst_pitch, const float *src,
-                      int64_t src_pitch, int64_t width, int64_t rows, int acc) {
+int zc_gk_slice_copy(cudaStream_t s, float *dst, int64_t dst_pitch, const float *src,
+                     int64_t src_pitch, int64_t width, int64_t rows, int acc) {
     k_slice_copy<<<blocks_for(rows * width), GK_THREADS, 0, s>>>(dst, dst_pitch, src, src_pitch,
                                                                  width, rows, acc);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_bias_fill(cudaStream_t s, float *y, const float *b, int n, int out) {
+int zc_gk_bias_fill(cudaStream_t s, float *y, const float *b, int n, int out) {
     k_bias_fill<<<blocks_for((int64_t)n * out), GK_THREADS, 0, s>>>(y, b, n, out);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_column_sum(cudaStream_t s, const float *dy, float *db, int n, int out) {
+int zc_gk_column_sum(cudaStream_t s, const float *dy, float *db, int n, int out) {
     k_column_sum<<<blocks_for(out), GK_THREADS, 0, s>>>(dy, db, n, out);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }
-void zc_gk_collect(cudaStream_t s, float *dst, const float *src, const float *mask, int64_t n,
-                   int diff) {
+int zc_gk_collect(cudaStream_t s, float *dst, const float *src, const float *mask, int64_t n,
+                  int diff) {
     k_collect<<<blocks_for(n), GK_THREADS, 0, s>>>(dst, src, mask, n, diff);
+    CUDA_CHECK(cudaGetLastError());
+    return 0;
 }

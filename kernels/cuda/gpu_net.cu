@@ -1,40 +1,41 @@
-/* gpu_net.cu: the CUDA network executor and GPU statistics (see
- * gpu_net.h). Mirrors common/net.c (forward, backward, gradient
- * accumulation rules) and common/stats_compute.c (three passes, 22
- * terminals, perturb as a difference) layer by layer. */
+/* gpu_net.cu: the CUDA network executor (see gpu_net.h). Mirrors the CPU
+ * executor kernels/cpu/net_exec.c (forward, backward, gradient accumulation
+ * rules) layer by layer. */
 #include "kernels/cuda/gpu_net.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern "C" {
-#include "common/stats/stats_compute.h"
 #include "common/util/util.h"
 }
 
+#include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gpu_kernels.cuh"
 
 /* ---- context ------------------------------------------------------------- */
 
-#define ARENA_ALIGN 256
 #define WORKSPACE_LIMIT ((size_t)512 << 20)
 
 typedef struct {
     int v[15]; /* n c h w k r s stride_h stride_w pad_h pad_w dil_h dil_w groups tf32 */
 } conv_key;
 
+/* the three directions of a convolution */
+enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_FILTER, CONV_DIRECTIONS };
+
 typedef struct {
     conv_key key;
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
-    size_t ws_bytes; /* the largest of the three */
+    cudnnMathType_t math[CONV_DIRECTIONS]; /* set on the descriptor before each call */
+    size_t ws_bytes;                       /* the largest of the three           */
 } conv_algos;
 
 typedef struct {
@@ -66,17 +67,13 @@ struct zc_gpu_ctx {
     size_t pgrad_bytes;
     void *ws;
     size_t ws_bytes;
-    char *arena;
+    void *arena;
     size_t arena_cap;
-    /* statistics */
-    char *tarena;
-    size_t tarena_cap;
-    zc_gpu_stats stats;
-    int stats_valid;
+    uint64_t generation; /* zc_gpu_net_load calls so far */
+    /* the state a layer above attached (zc_gpu_ctx_attach) */
+    void *attached;
+    void (*release_attached)(void *);
 };
-
-/* gfail: a failure that is not a library status, recorded like one. */
-#define gfail(ctx, ...) ((void)(ctx), zc_cuda_set_error(__VA_ARGS__))
 
 extern "C" const char *zc_gpu_last_error(const zc_gpu_ctx *ctx) {
     (void)ctx;
@@ -86,14 +83,48 @@ extern "C" void *zc_gpu_ctx_stream(zc_gpu_ctx *ctx) { return (void *)ctx->stream
 extern "C" void *zc_gpu_ctx_cublas(zc_gpu_ctx *ctx) { return (void *)ctx->blas; }
 extern "C" int zc_gpu_ctx_device(const zc_gpu_ctx *ctx) { return ctx->device; }
 
-extern "C" int64_t zc_gpu_arena_bytes(const zc_gpu_ctx *ctx) {
-    return (int64_t)(ctx->arena_cap + ctx->tarena_cap);
+extern "C" int64_t zc_gpu_net_arena_bytes(const zc_gpu_ctx *ctx) {
+    return (int64_t)ctx->arena_cap;
+}
+
+extern "C" void zc_gpu_ctx_attach(zc_gpu_ctx *ctx, void *state, void (*release)(void *)) {
+    ctx->attached = state;
+    ctx->release_attached = release;
+}
+
+extern "C" void *zc_gpu_ctx_attached(const zc_gpu_ctx *ctx) { return ctx->attached; }
+
+extern "C" const zc_net *zc_gpu_net_loaded(const zc_gpu_ctx *ctx) { return ctx->net; }
+
+extern "C" uint64_t zc_gpu_net_generation(const zc_gpu_ctx *ctx) { return ctx->generation; }
+
+extern "C" float *zc_gpu_net_value(zc_gpu_ctx *ctx, int v) { return ctx->val[v]; }
+
+extern "C" float *zc_gpu_net_grad(zc_gpu_ctx *ctx, int v) {
+    return ctx->grad_set[v] ? ctx->grad[v] : NULL;
+}
+
+extern "C" float *zc_gpu_net_param(zc_gpu_ctx *ctx, int p) { return ctx->pdata[p]; }
+
+extern "C" float *zc_gpu_net_param_grad(zc_gpu_ctx *ctx, int p) { return ctx->pgrad[p]; }
+
+/* open_handles: device, stream and handles of a new context */
+static int open_handles(zc_gpu_ctx *ctx) {
+    CUDA_CHECK(cudaSetDevice(ctx->device));
+    CUDA_CHECK(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
+    CUDNN_CHECK(cudnnCreate(&ctx->dnn));
+    CUBLAS_CHECK(cublasCreate(&ctx->blas));
+    CUDNN_CHECK(cudnnSetStream(ctx->dnn, ctx->stream));
+    CUBLAS_CHECK(cublasSetStream(ctx->blas, ctx->stream));
+    /* float32 always: TF32 (ZCEVO_CUDA_TF32=1) is for convolutions only, so
+     * linear layers and the program evaluator's matmuls match the CPU */
+    CUBLAS_CHECK(cublasSetMathMode(ctx->blas, CUBLAS_DEFAULT_MATH));
+    return 0;
 }
 
 extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
-    int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
-        cudaGetLastError();
+    int count = zc_cuda_device_count();
+    if (count == 0) {
         snprintf(err, errlen, "no CUDA device available");
         return NULL;
     }
@@ -105,59 +136,54 @@ extern "C" zc_gpu_ctx *zc_gpu_ctx_new(int device, char *err, size_t errlen) {
     ctx->device = device;
     const char *tf = getenv("ZCEVO_CUDA_TF32");
     ctx->tf32 = tf && tf[0] == '1';
-    cudaError_t e = cudaSetDevice(device);
-    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking);
-    if (e != cudaSuccess) {
-        snprintf(err, errlen, "CUDA device %d: %s", device, cudaGetErrorString(e));
-        free(ctx);
+    zc_cuda_clear_error();
+    if (open_handles(ctx) != 0) {
+        snprintf(err, errlen, "CUDA device %d: %s", device, zc_cuda_last_error());
+        zc_gpu_ctx_free(ctx);
         return NULL;
     }
-    cudnnStatus_t ds = cudnnCreate(&ctx->dnn);
-    if (ds != CUDNN_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cudnnCreate: %s", cudnnGetErrorString(ds));
-        cudaStreamDestroy(ctx->stream);
-        free(ctx);
-        return NULL;
-    }
-    cublasStatus_t bs = cublasCreate(&ctx->blas);
-    if (bs != CUBLAS_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cublasCreate: status %d", (int)bs);
-        cudnnDestroy(ctx->dnn);
-        cudaStreamDestroy(ctx->stream);
-        free(ctx);
-        return NULL;
-    }
-    cudnnSetStream(ctx->dnn, ctx->stream);
-    cublasSetStream(ctx->blas, ctx->stream);
-    cublasSetMathMode(ctx->blas, ctx->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
     return ctx;
+}
+
+/* destroy_layer: the cuDNN descriptors of one layer (NULL ones skipped) */
+static int destroy_layer(gpu_layer *g) {
+    if (g->xd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->xd));
+    if (g->yd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->yd));
+    if (g->bnd) CUDNN_CHECK(cudnnDestroyTensorDescriptor(g->bnd));
+    if (g->wd) CUDNN_CHECK(cudnnDestroyFilterDescriptor(g->wd));
+    if (g->cd) CUDNN_CHECK(cudnnDestroyConvolutionDescriptor(g->cd));
+    if (g->pd) CUDNN_CHECK(cudnnDestroyPoolingDescriptor(g->pd));
+    return 0;
 }
 
 static void destroy_layer_descriptors(zc_gpu_ctx *ctx) {
     for (int l = 0; l < ctx->n_layers; l++) {
-        gpu_layer *g = &ctx->layers[l];
-        if (g->xd) cudnnDestroyTensorDescriptor(g->xd);
-        if (g->yd) cudnnDestroyTensorDescriptor(g->yd);
-        if (g->bnd) cudnnDestroyTensorDescriptor(g->bnd);
-        if (g->wd) cudnnDestroyFilterDescriptor(g->wd);
-        if (g->cd) cudnnDestroyConvolutionDescriptor(g->cd);
-        if (g->pd) cudnnDestroyPoolingDescriptor(g->pd);
-        memset(g, 0, sizeof *g);
+        (void)destroy_layer(&ctx->layers[l]); /* a failure is recorded; go on */
+        memset(&ctx->layers[l], 0, sizeof ctx->layers[l]);
     }
     ctx->n_layers = 0;
 }
 
-static void free_stats_layers(zc_gpu_ctx *ctx) {
-    free(ctx->stats.layers);
-    ctx->stats.layers = NULL;
-    ctx->stats.n_layers = 0;
-    ctx->stats_valid = 0;
+/* quiesce: make the context's device current and wait for its stream */
+static int quiesce(zc_gpu_ctx *ctx) {
+    CUDA_CHECK(cudaSetDevice(ctx->device));
+    if (ctx->stream) CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    return 0;
+}
+
+/* close_handles: the handles and the stream (NULL ones skipped) */
+static int close_handles(zc_gpu_ctx *ctx) {
+    if (ctx->blas) CUBLAS_CHECK(cublasDestroy(ctx->blas));
+    if (ctx->dnn) CUDNN_CHECK(cudnnDestroy(ctx->dnn));
+    if (ctx->stream) CUDA_CHECK(cudaStreamDestroy(ctx->stream));
+    return 0;
 }
 
 extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     if (!ctx) return;
-    cudaSetDevice(ctx->device);
-    cudaStreamSynchronize(ctx->stream);
+    /* teardown goes on past failures; each one is recorded */
+    (void)quiesce(ctx);
+    if (ctx->release_attached) ctx->release_attached(ctx->attached);
     destroy_layer_descriptors(ctx);
     free(ctx->layers);
     free(ctx->algos);
@@ -166,18 +192,14 @@ extern "C" void zc_gpu_ctx_free(zc_gpu_ctx *ctx) {
     free(ctx->pdata);
     free(ctx->pgrad);
     free(ctx->grad_set);
-    free_stats_layers(ctx);
-    if (ctx->arena) cudaFree(ctx->arena);
-    if (ctx->tarena) cudaFree(ctx->tarena);
-    cublasDestroy(ctx->blas);
-    cudnnDestroy(ctx->dnn);
-    cudaStreamDestroy(ctx->stream);
+    (void)zc_cuda_free(ctx->arena);
+    (void)close_handles(ctx);
     free(ctx);
 }
 
 extern "C" int zc_gpu_synchronize(zc_gpu_ctx *ctx) {
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    return 0;
+    zc_cuda_clear_error();
+    return quiesce(ctx);
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -188,13 +210,118 @@ static int set_4d(cudnnTensorDescriptor_t *d, int n, int c, int h, int w) {
     return 0;
 }
 
-static int accept_math(const zc_gpu_ctx *ctx, cudnnMathType_t m) {
-    if (ctx->tf32) return 1;
-    return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+/* ---- convolution algorithms ------------------------------------------------ */
+
+enum { MAX_CANDIDATES = 32 };
+
+/* base_math: the convolution descriptor's math type while cuDNN ranks
+ * candidates (float32: FMA only; ZCEVO_CUDA_TF32=1: default, TF32 allowed) */
+static cudnnMathType_t base_math(const zc_gpu_ctx *ctx) {
+    return ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
-/* choose (or find cached) algorithms for conv layer g; index into cache */
-static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *g) {
+/* candidate_math: whether a candidate of math type m may run, and the math
+ * type it runs with (*use). Float32 runs everything as FMA (default math
+ * would let cuDNN use TF32 on Ampere and later) and refuses tensor-op
+ * entries; TF32 runs an entry with its own math type, except the
+ * down-conversion to half precision, which is never accepted. */
+static int candidate_math(const zc_gpu_ctx *ctx, cudnnMathType_t m, cudnnMathType_t *use) {
+    if (m == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
+    if (!ctx->tf32) {
+        *use = CUDNN_FMA_MATH;
+        return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+    }
+    *use = m;
+    return 1;
+}
+
+/* pick_candidate: the first of cuDNN's ranked candidates perf[0..got) that
+ * succeeded, is deterministic, has an accepted math type, and whose
+ * workspace, queried with that math type applied to the descriptor cd,
+ * can be had (workspace(algo, &bytes) == SUCCESS) within WORKSPACE_LIMIT.
+ * A candidate whose math type or workspace query fails is skipped (these
+ * statuses mean "not this one", not an error). Sets *algo, *math, *bytes;
+ * returns 0, or 1 when none qualifies (no error recorded). */
+template <typename Perf, typename Algo, typename Workspace>
+static int pick_candidate(const zc_gpu_ctx *ctx, cudnnConvolutionDescriptor_t cd,
+                          const Perf *perf, int got, Workspace workspace, Algo *algo,
+                          cudnnMathType_t *math, size_t *bytes) {
+    for (int i = 0; i < got; i++) {
+        const Perf *p = &perf[i];
+        cudnnMathType_t use;
+        if (p->status != CUDNN_STATUS_SUCCESS || p->determinism != CUDNN_DETERMINISTIC ||
+            !candidate_math(ctx, p->mathType, &use))
+            continue;
+        size_t need = 0;
+        if (cudnnSetConvolutionMathType(cd, use) != CUDNN_STATUS_SUCCESS ||
+            workspace(p->algo, &need) != CUDNN_STATUS_SUCCESS || need > WORKSPACE_LIMIT)
+            continue;
+        *algo = p->algo;
+        *math = use;
+        *bytes = need;
+        return 0;
+    }
+    return 1;
+}
+
+/* no_algorithm: the message when no candidate of one direction qualifies */
+static int no_algorithm(const zc_gpu_ctx *ctx, int l, const char *direction,
+                        const zc_conv_desc *d) {
+    return zc_cuda_set_error(
+        "cudnn: layer %d: no deterministic %s convolution algorithm for input (%d,%d,%d,%d), "
+        "filter (%d,%d,%d,%d), stride %dx%d, padding %dx%d, dilation %dx%d, groups %d within "
+        "the %zu MiB workspace limit in %s math",
+        l, direction, d->n, d->c, d->h, d->w, d->k, d->c / d->groups, d->r, d->s, d->stride_h,
+        d->stride_w, d->pad_h, d->pad_w, d->dil_h, d->dil_w, d->groups, WORKSPACE_LIMIT >> 20,
+        ctx->tf32 ? "TF32" : "float32");
+}
+
+static int choose_forward(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd,
+                                                       MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionFwdAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, algo,
+                                                       need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->fwd, &a->math[CONV_FWD], bytes);
+}
+
+static int choose_backward_data(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+                                                            MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionBwdDataAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
+                                                            algo, need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->bwd_data,
+                          &a->math[CONV_BWD_DATA], bytes);
+}
+
+static int choose_backward_filter(zc_gpu_ctx *ctx, gpu_layer *g, conv_algos *a, size_t *bytes) {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDIDATES];
+    int got = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                              MAX_CANDIDATES, &got, perf));
+    auto workspace = [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t *need) {
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
+                                                              algo, need);
+    };
+    return pick_candidate(ctx, g->cd, perf, got, workspace, &a->bwd_filter,
+                          &a->math[CONV_BWD_FILTER], bytes);
+}
+
+/* choose_conv_algos: the algorithms of conv layer l (descriptors built in
+ * g), from the cache or chosen now (deterministic, within the workspace
+ * limit, in every direction); returns the cache index, or -1 with a
+ * message naming the direction and the shape. */
+static int choose_conv_algos(zc_gpu_ctx *ctx, int l, const zc_conv_desc *d, gpu_layer *g) {
     conv_key key;
     int kv[15] = {d->n, d->c, d->h, d->w, d->k, d->r, d->s, d->stride_h, d->stride_w,
                   d->pad_h, d->pad_w, d->dil_h, d->dil_w, d->groups, ctx->tf32};
@@ -204,57 +331,18 @@ static int choose_conv_algos(zc_gpu_ctx *ctx, const zc_conv_desc *d, gpu_layer *
     conv_algos a;
     memset(&a, 0, sizeof a);
     a.key = key;
-    enum { MAXA = 16 };
-    int got = 0, found = 0;
-    size_t bytes = 0;
-
-    cudnnConvolutionFwdAlgoPerf_t fp[MAXA];
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->dnn, g->xd, g->wd, g->cd, g->yd, MAXA,
-                                                   &got, fp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (fp[i].status == CUDNN_STATUS_SUCCESS && fp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (fp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, fp[i].mathType)))) {
-                a.fwd = fp[i].algo;
-                found = 1;
-            }
-    if (!found) return gfail(ctx, "cudnn: no forward convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx->dnn, g->xd, g->wd, g->cd, g->yd, a.fwd,
-                                                    &bytes));
-    a.ws_bytes = bytes;
-
-    cudnnConvolutionBwdDataAlgoPerf_t dp[MAXA];
-    found = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->dnn, g->wd, g->yd, g->cd, g->xd, MAXA,
-                                                        &got, dp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (dp[i].status == CUDNN_STATUS_SUCCESS && dp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (dp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, dp[i].mathType)))) {
-                a.bwd_data = dp[i].algo;
-                found = 1;
-            }
-    if (!found) return gfail(ctx, "cudnn: no backward-data convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->dnn, g->wd, g->yd, g->cd, g->xd,
-                                                         a.bwd_data, &bytes));
-    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
-
-    cudnnConvolutionBwdFilterAlgoPerf_t wp[MAXA];
-    found = 0;
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
-                                                          MAXA, &got, wp));
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < got && !found; i++)
-            if (wp[i].status == CUDNN_STATUS_SUCCESS && wp[i].memory <= WORKSPACE_LIMIT &&
-                (pass || (wp[i].determinism == CUDNN_DETERMINISTIC && accept_math(ctx, wp[i].mathType)))) {
-                a.bwd_filter = wp[i].algo;
-                found = 1;
-            }
-    if (!found) return gfail(ctx, "cudnn: no backward-filter convolution algorithm for this shape");
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->dnn, g->xd, g->yd, g->cd, g->wd,
-                                                           a.bwd_filter, &bytes));
-    if (bytes > a.ws_bytes) a.ws_bytes = bytes;
-
+    static const char *const direction[CONV_DIRECTIONS] = {"forward", "backward-data",
+                                                           "backward-filter"};
+    for (int dir = 0; dir < CONV_DIRECTIONS; dir++) {
+        size_t bytes = 0;
+        /* each: 0, -1 (the ranking failed, recorded), 1 (no candidate qualifies) */
+        int rc = dir == CONV_FWD        ? choose_forward(ctx, g, &a, &bytes)
+                 : dir == CONV_BWD_DATA ? choose_backward_data(ctx, g, &a, &bytes)
+                                        : choose_backward_filter(ctx, g, &a, &bytes);
+        if (rc < 0) return -1;
+        if (rc > 0) return no_algorithm(ctx, l, direction[dir], d);
+        if (bytes > a.ws_bytes) a.ws_bytes = bytes;
+    }
     if (ctx->n_algos == ctx->cap_algos) {
         ctx->cap_algos = ctx->cap_algos ? 2 * ctx->cap_algos : 64;
         ctx->algos = (conv_algos *)zc_realloc(ctx->algos, sizeof *ctx->algos * ctx->cap_algos);
@@ -282,13 +370,13 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
                                                 d->stride_w, d->dil_h, d->dil_w,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
         CUDNN_CHECK(cudnnSetConvolutionGroupCount(g->cd, d->groups));
-        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, base_math(ctx)));
         int n, c, h, w;
         CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(g->cd, g->xd, g->wd, &n, &c, &h, &w));
         if (n != o.n || c != o.c || h != o.h || w != o.w)
-            return gfail(ctx, "cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
+            return zc_cuda_set_error("cudnn: layer %d: conv output (%d,%d,%d,%d) differs from (%d,%d,%d,%d)",
                          l, n, c, h, w, o.n, o.c, o.h, o.w);
-        g->algo = choose_conv_algos(ctx, d, g);
+        g->algo = choose_conv_algos(ctx, l, d, g);
         if (g->algo < 0) return -1;
         break;
     }
@@ -316,24 +404,16 @@ static int build_layer(zc_gpu_ctx *ctx, const zc_net *net, int l) {
     return 0;
 }
 
-static size_t align_up(size_t x) { return (x + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN; }
+extern "C" size_t zc_gpu_grown_size(size_t bytes) { return bytes + bytes / 8; }
 
-/* grow_arena: make *arena hold at least bytes (contents not kept) */
-static int grow_arena(zc_gpu_ctx *ctx, char **arena, size_t *cap, size_t bytes) {
+extern "C" int zc_gpu_grow(zc_gpu_ctx *ctx, void **buf, size_t *cap, size_t bytes) {
     if (bytes <= *cap) return 0;
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    if (*arena) CUDA_CHECK(cudaFree(*arena));
-    *arena = NULL;
+    if (quiesce(ctx)) return -1;
+    if (zc_cuda_free(*buf)) return -1;
+    *buf = NULL;
     *cap = 0;
-    size_t want = bytes + bytes / 8;
-    if (cudaMalloc((void **)arena, want) != cudaSuccess) {
-        cudaGetLastError();
-        size_t free_b = 0, total_b = 0;
-        cudaMemGetInfo(&free_b, &total_b);
-        *arena = NULL;
-        return gfail(ctx, "cuda: device %d: needs %.1f MiB more, %.1f MiB free of %.1f MiB",
-                     ctx->device, want / 1048576.0, free_b / 1048576.0, total_b / 1048576.0);
-    }
+    size_t want = zc_gpu_grown_size(bytes);
+    if (zc_cuda_malloc(buf, want, "the arena")) return -1;
     *cap = want;
     return 0;
 }
@@ -356,87 +436,105 @@ static void ensure_host_arrays(zc_gpu_ctx *ctx, const zc_net *net) {
     }
 }
 
+static size_t param_bytes(const zc_net *net, int p) {
+    return sizeof(float) * (size_t)net->params[p].numel;
+}
+
+/* place_arena: the arena layout of net, in this order: parameter data |
+ * parameter gradients (one range, cleared by one memset) | every value and
+ * its gradient | batch-norm mean and inverse std per BN layer | a
+ * workspace of ws bytes. Every buffer starts at a ZC_GPU_ALIGN offset
+ * (cuDNN's filter gradients, BN dScale/dBias and cuBLAS want aligned
+ * pointers). With ctx, its pointers are set into ctx->arena; without,
+ * nothing is written. Returns the bytes the arena needs. */
+static size_t place_arena(const zc_net *net, size_t ws, zc_gpu_ctx *ctx) {
+    char *base = ctx ? (char *)ctx->arena : NULL;
+    size_t off = 0;
+    for (int p = 0; p < net->n_params; p++) {
+        if (ctx) ctx->pdata[p] = (float *)(base + off);
+        off = zc_gpu_align(off + param_bytes(net, p));
+    }
+    size_t pgrad_start = off;
+    for (int p = 0; p < net->n_params; p++) {
+        if (ctx) ctx->pgrad[p] = (float *)(base + off);
+        off = zc_gpu_align(off + param_bytes(net, p));
+    }
+    if (ctx) {
+        ctx->pgrad_base = (float *)(base + pgrad_start);
+        ctx->pgrad_bytes = off - pgrad_start;
+    }
+    for (int v = 0; v < net->n_values; v++) {
+        size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
+        if (ctx) ctx->val[v] = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+        if (ctx) ctx->grad[v] = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->layers[l].kind != ZC_L_BN) continue;
+        size_t bytes = sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c;
+        if (ctx) ctx->layers[l].bn_mean = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+        if (ctx) ctx->layers[l].bn_invstd = (float *)(base + off);
+        off = zc_gpu_align(off + bytes);
+    }
+    if (ctx) {
+        ctx->ws = base + off;
+        ctx->ws_bytes = ws;
+    }
+    return zc_gpu_align(off + ws + 1);
+}
+
+/* build_layers: descriptors and convolution algorithms of every layer;
+ * *ws = the largest workspace the chosen algorithms need */
+static int build_layers(zc_gpu_ctx *ctx, const zc_net *net, size_t *ws) {
+    ctx->n_layers = net->n_layers;
+    memset(ctx->layers, 0, sizeof(gpu_layer) * (size_t)net->n_layers);
+    *ws = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (build_layer(ctx, net, l)) return -1;
+        int a = ctx->layers[l].algo;
+        if (a >= 0 && ctx->algos[a].ws_bytes > *ws) *ws = ctx->algos[a].ws_bytes;
+    }
+    return 0;
+}
+
+/* upload_params: the drawn parameters of net into the arena */
+static int upload_params(zc_gpu_ctx *ctx, const zc_net *net) {
+    for (int p = 0; p < net->n_params; p++) {
+        if (!net->params[p].data)
+            return zc_cuda_set_error("parameter %s not drawn (call zc_net_init_params)",
+                                     net->params[p].name);
+        CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data, param_bytes(net, p),
+                                   cudaMemcpyHostToDevice, ctx->stream));
+    }
+    return 0;
+}
+
+/* handles, CUDA context and cuBLAS / cuDNN internal buffers */
+#define HANDLES_ALLOWANCE ((int64_t)768 << 20)
+
+extern "C" int64_t zc_gpu_net_memory_needed(const zc_net *net) {
+    /* the arena as zc_gpu_net_load lays it out, with the largest workspace
+     * an accepted algorithm may have, and zc_gpu_grow's headroom */
+    size_t arena = zc_gpu_grown_size(place_arena(net, WORKSPACE_LIMIT, NULL));
+    return (int64_t)arena + HANDLES_ALLOWANCE;
+}
+
 extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
     zc_cuda_clear_error();
     CUDA_CHECK(cudaSetDevice(ctx->device));
     destroy_layer_descriptors(ctx);
-    free_stats_layers(ctx);
+    ctx->generation++;
     ctx->net = NULL;
     ensure_host_arrays(ctx, net);
-    ctx->n_layers = net->n_layers;
-    memset(ctx->layers, 0, sizeof(gpu_layer) * (size_t)net->n_layers);
     size_t ws = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        if (build_layer(ctx, net, l)) return -1;
-        if (ctx->layers[l].algo >= 0 && ctx->algos[ctx->layers[l].algo].ws_bytes > ws)
-            ws = ctx->algos[ctx->layers[l].algo].ws_bytes;
-    }
-    /* layout: param data | param grads (contiguous) | values | grads | bn | ws */
-    size_t off = 0;
-    size_t *pdata_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
-    size_t *pgrad_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_params + 1));
-    for (int p = 0; p < net->n_params; p++) {
-        pdata_off[p] = off;
-        off = align_up(off + sizeof(float) * (size_t)net->params[p].numel);
-    }
-    size_t pgrad_start = off;
-    for (int p = 0; p < net->n_params; p++) {
-        pgrad_off[p] = off;
-        off += sizeof(float) * (size_t)net->params[p].numel; /* packed: one memset */
-    }
-    size_t pgrad_end = off;
-    off = align_up(off);
-    size_t *val_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)net->n_values * 2);
-    for (int v = 0; v < net->n_values; v++) {
-        val_off[2 * v] = off;
-        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
-        val_off[2 * v + 1] = off;
-        off = align_up(off + sizeof(float) * (size_t)zc_net_value_numel(net, v));
-    }
-    size_t *bn_off = (size_t *)zc_malloc(sizeof(size_t) * (size_t)(net->n_layers + 1));
-    for (int l = 0; l < net->n_layers; l++) {
-        bn_off[l] = off;
-        if (net->layers[l].kind == ZC_L_BN)
-            off = align_up(off + 2 * sizeof(float) * (size_t)net->vshape[net->layers[l].in[0]].c);
-    }
-    size_t ws_off = off;
-    off = align_up(off + ws + 1);
-    int rc = grow_arena(ctx, &ctx->arena, &ctx->arena_cap, off);
-    if (rc == 0) {
-        char *base = ctx->arena;
-        for (int p = 0; p < net->n_params; p++) {
-            ctx->pdata[p] = (float *)(base + pdata_off[p]);
-            ctx->pgrad[p] = (float *)(base + pgrad_off[p]);
-        }
-        ctx->pgrad_base = (float *)(base + pgrad_start);
-        ctx->pgrad_bytes = pgrad_end - pgrad_start;
-        for (int v = 0; v < net->n_values; v++) {
-            ctx->val[v] = (float *)(base + val_off[2 * v]);
-            ctx->grad[v] = (float *)(base + val_off[2 * v + 1]);
-            ctx->grad_set[v] = 0;
-        }
-        for (int l = 0; l < net->n_layers; l++) {
-            if (net->layers[l].kind != ZC_L_BN) continue;
-            int c = net->vshape[net->layers[l].in[0]].c;
-            ctx->layers[l].bn_mean = (float *)(base + bn_off[l]);
-            ctx->layers[l].bn_invstd = ctx->layers[l].bn_mean + c;
-        }
-        ctx->ws = base + ws_off;
-        ctx->ws_bytes = ws;
-    }
-    free(pdata_off);
-    free(pgrad_off);
-    free(val_off);
-    free(bn_off);
-    if (rc) return -1;
-    for (int p = 0; p < net->n_params; p++) {
-        if (!net->params[p].data)
-            return gfail(ctx, "parameter %s not drawn (call zc_net_init_params)",
-                         net->params[p].name);
-        CUDA_CHECK(cudaMemcpyAsync(ctx->pdata[p], net->params[p].data,
-                               sizeof(float) * (size_t)net->params[p].numel,
-                               cudaMemcpyHostToDevice, ctx->stream));
-    }
+    if (build_layers(ctx, net, &ws)) return -1;
+    size_t bytes = place_arena(net, ws, NULL);
+    if (zc_gpu_grow(ctx, &ctx->arena, &ctx->arena_cap, bytes)) return -1;
+    place_arena(net, ws, ctx);
+    memset(ctx->grad_set, 0, (size_t)net->n_values);
+    if (upload_params(ctx, net)) return -1;
     ctx->net = net;
     return 0;
 }
@@ -444,6 +542,36 @@ extern "C" int zc_gpu_net_load(zc_gpu_ctx *ctx, const zc_net *net) {
 /* ---- forward --------------------------------------------------------------- */
 
 static const float k_one = 1.0f, k_zero = 0.0f;
+
+/* forward_linear: y (n,out) = x (n,in) W^T + b */
+static int forward_linear(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int out_f = net->vshape[L->out].c, in_f = s.c;
+    float *y = ctx->val[L->out];
+    if (zc_gk_bias_fill(ctx->stream, y, ctx->pdata[L->param[1]], s.n, out_f)) return -1;
+    /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
+                             ctx->pdata[L->param[0]], in_f, ctx->val[L->in[0]], in_f, &k_one, y,
+                             out_f));
+    return 0;
+}
+
+/* forward_concat: the inputs side by side along the channels */
+static int forward_concat(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+    float *y = ctx->val[L->out];
+    for (int i = 0; i < L->n_in; i++) {
+        int ci = net->vshape[L->in[i]].c;
+        if (zc_gk_slice_copy(ctx->stream, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw,
+                             ci * hw, s.n, 0))
+            return -1;
+        coff += ci;
+    }
+    return 0;
+}
 
 static int forward_layer(zc_gpu_ctx *ctx, int l) {
     const zc_net *net = ctx->net;
@@ -457,71 +585,51 @@ static int forward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
-        CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd, ctx->pdata[L->param[0]],
-                                        g->cd, a->fwd, ctx->ws, ctx->ws_bytes, &k_zero, g->yd, y));
-        break;
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_FWD]));
+        CUDNN_CHECK(cudnnConvolutionForward(ctx->dnn, &k_one, g->xd, x, g->wd,
+                                            ctx->pdata[L->param[0]], g->cd, a->fwd, ctx->ws,
+                                            ctx->ws_bytes, &k_zero, g->yd, y));
+        return 0;
     }
     case ZC_L_BN:
         CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &k_zero, g->xd, x, g->xd, y, g->bnd,
             ctx->pdata[L->param[0]], ctx->pdata[L->param[1]], 1.0, NULL, NULL, (double)L->eps,
             g->bn_mean, g->bn_invstd));
-        break;
+        return 0;
     case ZC_L_RELU:
-        zc_gk_relu_forward(st, x, y, count);
-        break;
+        return zc_gk_relu_forward(st, x, y, count);
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
         CUDNN_CHECK(cudnnPoolingForward(ctx->dnn, g->pd, &k_one, g->xd, x, &k_zero, g->yd, y));
-        break;
+        return 0;
     case ZC_L_GAP:
-        zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
-        break;
-    case ZC_L_LINEAR: {
-        int out_f = net->vshape[L->out].c, in_f = s.c;
-        zc_gk_bias_fill(st, y, ctx->pdata[L->param[1]], s.n, out_f);
-        CUDA_CHECK(cudaGetLastError());
-        /* row-major y (n,out) = x (n,in) W^T: column-major Y' = W'^T X' */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, out_f, s.n, in_f, &k_one,
-                             ctx->pdata[L->param[0]], in_f, x, in_f, &k_one, y, out_f));
-        break;
-    }
+        return zc_gk_gap_forward(st, x, y, (int64_t)s.n * s.c, s.h * s.w);
+    case ZC_L_LINEAR:
+        return forward_linear(ctx, L);
     case ZC_L_ADD: {
         zc_gk_ptrs in;
         for (int i = 0; i < L->n_in; i++) in.p[i] = ctx->val[L->in[i]];
         in.n = L->n_in;
-        zc_gk_add_n(st, in, y, count);
-        break;
+        return zc_gk_add_n(st, in, y, count);
     }
     case ZC_L_ZERO:
-        zc_gk_mul_zero(st, x, y, count);
-        break;
+        return zc_gk_mul_zero(st, x, y, count);
     case ZC_L_PAD:
-        zc_gk_pad_forward(st, x, y, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1], L->pad[2],
-                          L->pad[3]);
-        break;
-    case ZC_L_CONCAT: {
-        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
-        for (int i = 0; i < L->n_in; i++) {
-            int ci = net->vshape[L->in[i]].c;
-            zc_gk_slice_copy(st, y + coff * hw, ctot * hw, ctx->val[L->in[i]], ci * hw, ci * hw,
-                             s.n, 0);
-            CUDA_CHECK(cudaGetLastError());
-            coff += ci;
-        }
-        break;
+        return zc_gk_pad_forward(st, x, y, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
+                                 L->pad[2], L->pad[3]);
+    case ZC_L_CONCAT:
+        return forward_concat(ctx, L);
     }
-    }
-    CUDA_CHECK(cudaGetLastError());
     return 0;
 }
 
 extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
     const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
+    if (!net) return zc_cuda_set_error("no network loaded");
     CUDA_CHECK(cudaSetDevice(ctx->device));
     CUDA_CHECK(cudaMemcpyAsync(ctx->val[0], x, sizeof(float) * (size_t)zc_net_value_numel(net, 0),
-                           cudaMemcpyHostToDevice, ctx->stream));
+                               cudaMemcpyHostToDevice, ctx->stream));
     for (int l = 0; l < net->n_layers; l++)
         if (forward_layer(ctx, l)) return -1;
     return 0;
@@ -530,8 +638,62 @@ extern "C" int zc_gpu_net_forward(zc_gpu_ctx *ctx, const float *x) {
 /* ---- backward -------------------------------------------------------------- */
 
 /* Gradients accumulate in place: the first contribution to a value
- * overwrites (beta 0), later ones add (beta 1), as net.c's grad_commit. */
-static int backward_layer(zc_gpu_ctx *ctx, int l) {
+ * overwrites (beta 0), later ones add (beta 1), as the CPU executor's
+ * grad_commit. */
+
+/* backward_add: dy flows unchanged to every input */
+static int backward_add(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const float *dy = ctx->grad[L->out];
+    int64_t count = zc_net_value_numel(ctx->net, L->out);
+    for (int i = 0; i < L->n_in; i++) {
+        int v = L->in[i];
+        if (ctx->grad_set[v]) {
+            if (zc_gk_accumulate(ctx->stream, ctx->grad[v], dy, count)) return -1;
+        } else {
+            CUDA_CHECK(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
+                                       cudaMemcpyDeviceToDevice, ctx->stream));
+            ctx->grad_set[v] = 1;
+        }
+    }
+    return 0;
+}
+
+/* backward_concat: each input gets its channel slice of dy */
+static int backward_concat(zc_gpu_ctx *ctx, const zc_layer *L) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    const float *dy = ctx->grad[L->out];
+    int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
+    for (int i = 0; i < L->n_in; i++) {
+        int v = L->in[i], ci = net->vshape[v].c;
+        if (zc_gk_slice_copy(ctx->stream, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw,
+                             ci * hw, s.n, ctx->grad_set[v]))
+            return -1;
+        ctx->grad_set[v] = 1;
+        coff += ci;
+    }
+    return 0;
+}
+
+/* backward_linear: dx, dW and db of y = x W^T + b */
+static int backward_linear(zc_gpu_ctx *ctx, const zc_layer *L, const float *beta) {
+    const zc_net *net = ctx->net;
+    zc_vshape s = net->vshape[L->in[0]];
+    int out_f = net->vshape[L->out].c, in_f = s.c;
+    const float *dy = ctx->grad[L->out], *x = ctx->val[L->in[0]];
+    const float *w = ctx->pdata[L->param[0]];
+    /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
+                             in_f, dy, out_f, beta, ctx->grad[L->in[0]], in_f));
+    /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
+    CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
+                             in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
+    return zc_gk_column_sum(ctx->stream, dy, ctx->pgrad[L->param[1]], s.n, out_f);
+}
+
+/* backward_single: the gradient of a one-input layer into its input (and
+ * its parameters) */
+static int backward_single(zc_gpu_ctx *ctx, int l) {
     const zc_net *net = ctx->net;
     const zc_layer *L = &net->layers[l];
     gpu_layer *g = &ctx->layers[l];
@@ -547,89 +709,68 @@ static int backward_layer(zc_gpu_ctx *ctx, int l) {
     switch (L->kind) {
     case ZC_L_CONV: {
         const conv_algos *a = &ctx->algos[g->algo];
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_BWD_FILTER]));
         CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx->dnn, &k_one, g->xd, x, g->yd, dy, g->cd,
-                                               a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
-                                               g->wd, ctx->pgrad[L->param[0]]));
+                                                   a->bwd_filter, ctx->ws, ctx->ws_bytes, &k_zero,
+                                                   g->wd, ctx->pgrad[L->param[0]]));
+        CUDNN_CHECK(cudnnSetConvolutionMathType(g->cd, a->math[CONV_BWD_DATA]));
         CUDNN_CHECK(cudnnConvolutionBackwardData(ctx->dnn, &k_one, g->wd, ctx->pdata[L->param[0]],
-                                             g->yd, dy, g->cd, a->bwd_data, ctx->ws,
-                                             ctx->ws_bytes, &beta, g->xd, dx));
-        break;
+                                                 g->yd, dy, g->cd, a->bwd_data, ctx->ws,
+                                                 ctx->ws_bytes, &beta, g->xd, dx));
+        return 0;
     }
     case ZC_L_BN:
         CUDNN_CHECK(cudnnBatchNormalizationBackward(
             ctx->dnn, CUDNN_BATCHNORM_SPATIAL, &k_one, &beta, &k_one, &k_zero, g->xd, x, g->xd, dy,
             g->xd, dx, g->bnd, ctx->pdata[L->param[0]], ctx->pgrad[L->param[0]],
             ctx->pgrad[L->param[1]], (double)L->eps, g->bn_mean, g->bn_invstd));
-        break;
+        return 0;
     case ZC_L_RELU:
-        zc_gk_relu_backward(st, x, dy, dx, count, acc);
-        break;
+        return zc_gk_relu_backward(st, x, dy, dx, count, acc);
     case ZC_L_AVGPOOL:
     case ZC_L_MAXPOOL:
-        CUDNN_CHECK(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd, dy,
-                                     g->xd, x, &beta, g->xd, dx));
-        break;
+        CUDNN_CHECK(cudnnPoolingBackward(ctx->dnn, g->pd, &k_one, g->yd, ctx->val[L->out], g->yd,
+                                         dy, g->xd, x, &beta, g->xd, dx));
+        return 0;
     case ZC_L_GAP:
-        zc_gk_gap_backward(st, dy, dx, (int64_t)s.n * s.c, s.h * s.w, acc);
-        break;
-    case ZC_L_LINEAR: {
-        int out_f = net->vshape[L->out].c, in_f = s.c;
-        const float *w = ctx->pdata[L->param[0]];
-        /* dx (n,in) = dy (n,out) W: column-major dX' = W' dY' */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, in_f, s.n, out_f, &k_one, w,
-                             in_f, dy, out_f, &beta, dx, in_f));
-        /* dW (out,in) = dy^T x: column-major dW' = X' dY'^T */
-        CUBLAS_CHECK(cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, s.n, &k_one, x,
-                             in_f, dy, out_f, &k_zero, ctx->pgrad[L->param[0]], in_f));
-        zc_gk_column_sum(st, dy, ctx->pgrad[L->param[1]], s.n, out_f);
-        break;
-    }
-    case ZC_L_ADD:
-        for (int i = 0; i < L->n_in; i++) {
-            int v = L->in[i];
-            if (ctx->grad_set[v]) zc_gk_accumulate(st, ctx->grad[v], dy, count);
-            else {
-                CUDA_CHECK(cudaMemcpyAsync(ctx->grad[v], dy, sizeof(float) * (size_t)count,
-                                       cudaMemcpyDeviceToDevice, st));
-                ctx->grad_set[v] = 1;
-            }
-            CUDA_CHECK(cudaGetLastError());
-        }
-        return 0;
-    case ZC_L_ZERO:
-        return 0; /* no contribution, as net.c */
+        return zc_gk_gap_backward(st, dy, dx, (int64_t)s.n * s.c, s.h * s.w, acc);
+    case ZC_L_LINEAR:
+        return backward_linear(ctx, L, &beta);
     case ZC_L_PAD:
-        zc_gk_pad_backward(st, dy, dx, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
-                           L->pad[2], L->pad[3], acc);
-        break;
-    case ZC_L_CONCAT: {
-        int64_t hw = (int64_t)s.h * s.w, ctot = net->vshape[L->out].c, coff = 0;
-        for (int i = 0; i < L->n_in; i++) {
-            int v = L->in[i], ci = net->vshape[v].c;
-            zc_gk_slice_copy(st, ctx->grad[v], ci * hw, dy + coff * hw, ctot * hw, ci * hw, s.n,
-                             ctx->grad_set[v]);
-            CUDA_CHECK(cudaGetLastError());
-            ctx->grad_set[v] = 1;
-            coff += ci;
-        }
+        return zc_gk_pad_backward(st, dy, dx, (int64_t)s.n * s.c, s.h, s.w, L->pad[0], L->pad[1],
+                                  L->pad[2], L->pad[3], acc);
+    default:
+        return 0; /* the multi-input kinds and zero are handled by backward_layer */
+    }
+}
+
+static int backward_layer(zc_gpu_ctx *ctx, int l) {
+    const zc_layer *L = &ctx->net->layers[l];
+    switch (L->kind) {
+    case ZC_L_ADD:
+        return backward_add(ctx, L);
+    case ZC_L_CONCAT:
+        return backward_concat(ctx, L);
+    case ZC_L_ZERO:
+        return 0; /* no contribution, as the CPU executor */
+    default:
+        if (backward_single(ctx, l)) return -1;
+        ctx->grad_set[L->in[0]] = 1;
         return 0;
     }
-    }
-    CUDA_CHECK(cudaGetLastError());
-    ctx->grad_set[in] = 1;
-    return 0;
 }
 
 extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
     const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
-    if (net->output < 0) return gfail(ctx, "network has no output");
+    if (!net) return zc_cuda_set_error("no network loaded");
+    if (net->output < 0) return zc_cuda_set_error("network has no output");
     CUDA_CHECK(cudaSetDevice(ctx->device));
     memset(ctx->grad_set, 0, (size_t)net->n_values);
     if (ctx->pgrad_bytes)
         CUDA_CHECK(cudaMemsetAsync(ctx->pgrad_base, 0, ctx->pgrad_bytes, ctx->stream));
-    zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f, zc_net_value_numel(net, net->output));
-    CUDA_CHECK(cudaGetLastError());
+    if (zc_gk_fill(ctx->stream, ctx->grad[net->output], 1.0f,
+                   zc_net_value_numel(net, net->output)))
+        return -1;
     ctx->grad_set[net->output] = 1;
     for (int l = net->n_layers - 1; l >= 0; l--) {
         if (!ctx->grad_set[net->layers[l].out]) continue;
@@ -639,182 +780,22 @@ extern "C" int zc_gpu_net_backward(zc_gpu_ctx *ctx) {
 }
 
 extern "C" int zc_gpu_net_download(zc_gpu_ctx *ctx, int v, int grad, float *host) {
+    zc_cuda_clear_error();
     const zc_net *net = ctx->net;
-    if (!net || v < 0 || v >= net->n_values) return gfail(ctx, "no such value %d", v);
+    if (!net || v < 0 || v >= net->n_values) return zc_cuda_set_error("no such value %d", v);
     size_t bytes = sizeof(float) * (size_t)zc_net_value_numel(net, v);
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (quiesce(ctx)) return -1;
     if (grad && !ctx->grad_set[v]) memset(host, 0, bytes);
     else CUDA_CHECK(cudaMemcpy(host, grad ? ctx->grad[v] : ctx->val[v], bytes, cudaMemcpyDeviceToHost));
     return 0;
 }
 
 extern "C" int zc_gpu_net_download_param(zc_gpu_ctx *ctx, int p, int grad, float *host) {
+    zc_cuda_clear_error();
     const zc_net *net = ctx->net;
-    if (!net || p < 0 || p >= net->n_params) return gfail(ctx, "no such parameter %d", p);
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    if (!net || p < 0 || p >= net->n_params) return zc_cuda_set_error("no such parameter %d", p);
+    if (quiesce(ctx)) return -1;
     CUDA_CHECK(cudaMemcpy(host, grad ? ctx->pgrad[p] : ctx->pdata[p],
                       sizeof(float) * (size_t)net->params[p].numel, cudaMemcpyDeviceToHost));
-    return 0;
-}
-
-/* ---- statistics ------------------------------------------------------------ */
-
-
-/* source of tensor kind for block r in the current pass: *src (NULL means
- * zeros) and *mask (non-NULL: keep src where mask > 0) */
-static void collect_source(zc_gpu_ctx *ctx, const zc_rcb *r, int kind, const float **src,
-                           const float **mask) {
-    zc_rcb_values v = zc_rcb_block_values(ctx->net, r);
-    *mask = NULL;
-    switch (kind) {
-    case ZC_T_INPACT: *src = ctx->val[v.inpact]; break;
-    case ZC_T_PREACT: *src = ctx->val[v.preact]; break;
-    case ZC_T_ACT: *src = ctx->val[v.act]; break;
-    case ZC_T_PREACT_GRAD: *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL; break;
-    case ZC_T_ACT_GRAD: *src = ctx->grad_set[v.act] ? ctx->grad[v.act] : NULL; break;
-    case ZC_T_INPACT_GRAD:
-        *src = ctx->grad_set[v.preact] ? ctx->grad[v.preact] : NULL;
-        *mask = ctx->val[v.inpact];
-        break;
-    default: /* ZC_T_WT_GRAD: always written (zeros when unreached) */
-        *src = ctx->pgrad[v.weight_param];
-        break;
-    }
-}
-
-static int layout_stats(zc_gpu_ctx *ctx, zc_terminal_mask mask) {
-    const zc_net *net = ctx->net;
-    free_stats_layers(ctx);
-    ctx->stats.n_layers = net->n_rcb;
-    ctx->stats.layers = (zc_layer_stats *)zc_calloc((size_t)(net->n_rcb ? net->n_rcb : 1),
-                                                    sizeof(zc_layer_stats));
-    size_t total = 0;
-    for (int b = 0; b < net->n_rcb; b++) {
-        const zc_rcb *r = &net->rcb[b];
-        zc_layer_stats *ls = &ctx->stats.layers[b];
-        zc_layer_stats_describe(net, r, mask, ls);
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id))
-                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ls->t[id]));
-    }
-    if (grow_arena(ctx, &ctx->tarena, &ctx->tarena_cap, total + 1)) return -1;
-    size_t off = 0;
-    for (int b = 0; b < net->n_rcb; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (mask & (1u << id)) {
-                zc_tensor *t = &ctx->stats.layers[b].t[id];
-                t->data = (float *)(ctx->tarena + off);
-                off = align_up(off + sizeof(float) * (size_t)zc_tensor_numel(t));
-            }
-    return 0;
-}
-
-extern "C" int zc_gpu_compute_stats(zc_gpu_ctx *ctx, const float *const inputs[3],
-                                    zc_terminal_mask mask) {
-    const zc_net *net = ctx->net;
-    if (!net) return gfail(ctx, "no network loaded");
-    zc_cuda_clear_error();
-    CUDA_CHECK(cudaSetDevice(ctx->device));
-    if (layout_stats(ctx, mask)) return -1;
-    cudaStream_t st = ctx->stream;
-    if (mask & (1u << ZC_TERMINAL_WT))
-        for (int b = 0; b < net->n_rcb; b++) {
-            zc_tensor *t = &ctx->stats.layers[b].t[ZC_TERMINAL_WT];
-            int p = zc_rcb_block_values(net, &net->rcb[b]).weight_param;
-            CUDA_CHECK(cudaMemcpyAsync(t->data, ctx->pdata[p], sizeof(float) * (size_t)zc_tensor_numel(t),
-                                   cudaMemcpyDeviceToDevice, st));
-        }
-    for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
-        if (zc_gpu_net_forward(ctx, inputs[pass]) || zc_gpu_net_backward(ctx)) return -1;
-        for (int b = 0; b < net->n_rcb; b++) {
-            zc_layer_stats *ls = &ctx->stats.layers[b];
-            for (int kind = 0; kind < ZC_NUM_TENSOR_KINDS; kind++) {
-                int id_pass = ZC_TERMINAL_ID(kind, pass);
-                int id_pert = ZC_TERMINAL_ID(kind, ZC_PASS_PERTURB);
-                int keep_pass = (mask >> id_pass) & 1u, keep_pert = (mask >> id_pert) & 1u;
-                const float *src, *msk;
-                collect_source(ctx, &net->rcb[b], kind, &src, &msk);
-                if (pass == ZC_PASS_NOISE) {
-                    if (keep_pass)
-                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pass]), 0);
-                } else if (pass == ZC_PASS_DATA) {
-                    if (keep_pass)
-                        zc_gk_collect(st, ls->t[id_pass].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pass]), 0);
-                    if (keep_pert)
-                        zc_gk_collect(st, ls->t[id_pert].data, src, msk,
-                                      zc_tensor_numel(&ls->t[id_pert]), 0);
-                } else if (keep_pert) {
-                    /* slot = perturb-pass value - data-pass value */
-                    zc_gk_collect(st, ls->t[id_pert].data, src, msk,
-                                  zc_tensor_numel(&ls->t[id_pert]), 1);
-                }
-                CUDA_CHECK(cudaGetLastError());
-            }
-        }
-    }
-    ctx->stats_valid = 1;
-    return 0;
-}
-
-extern "C" const zc_gpu_stats *zc_gpu_stats_view(const zc_gpu_ctx *ctx) {
-    return ctx->stats_valid ? &ctx->stats : NULL;
-}
-
-extern "C" int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out) {
-    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
-    CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
-    for (int l = 0; l < out->n_layers; l++)
-        for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(out->layers[l].t[t].data);
-    free(out->layers);
-    out->n_layers = ctx->stats.n_layers;
-    out->layers = (zc_layer_stats *)zc_calloc((size_t)(out->n_layers ? out->n_layers : 1),
-                                              sizeof *out->layers);
-    for (int b = 0; b < out->n_layers; b++) {
-        zc_layer_stats *dst = &out->layers[b];
-        const zc_layer_stats *src = &ctx->stats.layers[b];
-        *dst = *src;
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            dst->t[id].data = NULL;
-            if (!src->t[id].data) continue;
-            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(&src->t[id]);
-            dst->t[id].data = (float *)zc_malloc(bytes);
-            CUDA_CHECK(cudaMemcpy(dst->t[id].data, src->t[id].data, bytes, cudaMemcpyDeviceToHost));
-        }
-    }
-    return 0;
-}
-
-extern "C" int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst) {
-    memset(dst, 0, sizeof *dst);
-    if (!ctx->stats_valid) return gfail(ctx, "no statistics computed");
-    size_t total = 0;
-    for (int b = 0; b < ctx->stats.n_layers; b++)
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
-            if (ctx->stats.layers[b].t[id].data)
-                total = align_up(total + sizeof(float) * (size_t)zc_tensor_numel(&ctx->stats.layers[b].t[id]));
-    char *block = NULL;
-    if (cudaMalloc((void **)&block, total + 1) != cudaSuccess) {
-        cudaGetLastError();
-        return gfail(ctx, "cuda: out of device memory keeping %.1f MiB of statistics",
-                     total / 1048576.0);
-    }
-    dst->device_block = block;
-    dst->n_layers = ctx->stats.n_layers;
-    dst->layers = (zc_layer_stats *)zc_calloc((size_t)(dst->n_layers ? dst->n_layers : 1),
-                                              sizeof(zc_layer_stats));
-    size_t off = 0;
-    for (int b = 0; b < dst->n_layers; b++) {
-        dst->layers[b] = ctx->stats.layers[b];
-        for (int id = 0; id < ZC_NUM_TERMINALS; id++) {
-            const zc_tensor *t = &ctx->stats.layers[b].t[id];
-            if (!t->data) continue;
-            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(t);
-            dst->layers[b].t[id].data = (float *)(block + off);
-            CUDA_CHECK(cudaMemcpyAsync(block + off, t->data, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
-            off = align_up(off + bytes);
-        }
-    }
     return 0;
 }
