@@ -27,7 +27,9 @@
 #include "common/stats/stats_compute.h"
 #include "common/util/util.h"
 #include "kernels/cuda/cuda_backend.h"
-#include "kernels/cuda/gpu_eval.h"
+#include "common/program/gpu_eval.h"
+#include "common/stats/gpu_stats.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gpu_net.h"
 #include "tests/test_util.h"
 #include "kernels/cpu/net_exec.h"
@@ -200,8 +202,8 @@ static void check_primitives(zc_gpu_ctx *g) {
     fill_layer(&r, &host.layers[1]);
     zc_gpu_eval *ev = zc_gpu_eval_new(g);
     zc_gpu_stats dev;
-    int rc = zc_gpu_stats_upload(ev, &host, &dev);
-    CHECK_MSG(rc == 0, "upload: %s", zc_gpu_eval_last_error(ev));
+    int rc = zc_gpu_stats_upload(g, &host, &dev);
+    CHECK_MSG(rc == 0, "upload: %s", zc_cuda_last_error());
     if (rc) {
         zc_gpu_eval_free(ev);
         zc_arch_stats_free(&host);

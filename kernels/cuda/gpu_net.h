@@ -31,15 +31,8 @@ extern "C" {
 
 typedef struct zc_gpu_ctx zc_gpu_ctx;
 
-/* Terminals in device memory: the same layout as zc_arch_stats' layers
- * (metadata, shapes), except that every t[id].data is a DEVICE pointer
- * (NULL when the terminal is not held). */
-typedef struct {
-    int n_layers;
-    zc_layer_stats *layers; /* host array, device data pointers              */
-    void *device_block;     /* device memory owned by this record (uploads),
-                               NULL when owned by a zc_gpu_ctx             */
-} zc_gpu_stats;
+/* zc_gpu_stats: terminals in device memory (common/stats/gpu_stats.h) */
+#include "common/stats/gpu_stats.h"
 
 /* zc_gpu_ctx_new: a context on CUDA device `device`. Returns NULL with a
  * one-line reason in err (no GPU, no driver, handle creation failed). */
@@ -93,7 +86,7 @@ int zc_gpu_stats_download(zc_gpu_ctx *ctx, zc_arch_stats *out);
 
 /* zc_gpu_stats_keep: copy the last statistics (device to device) into a
  * record of their own in *dst, which outlives later computations; free with
- * zc_gpu_stats_release (gpu_eval.h). 0 / -1. */
+ * zc_gpu_stats_release (gpu_stats.h). 0 / -1. */
 int zc_gpu_stats_keep(zc_gpu_ctx *ctx, zc_gpu_stats *dst);
 
 /* zc_gpu_synchronize: wait for the context's stream. 0 / -1. */
