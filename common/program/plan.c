@@ -15,12 +15,27 @@ static int is_shape_preserving_unary(int op) {
     return (op >= ZC_OP_LOG && op <= ZC_OP_NEG_MASK) || op == ZC_OP_ADD_NOISE;
 }
 
-/* in-place candidates of op on operands whose slots hold computed values
- * where computed[0] / computed[1] is set */
-static uint8_t reuse_flags(int op, int arity, const unsigned char *computed) {
-    if (arity == 1) return is_shape_preserving_unary(op) && computed[0] ? ZC_PLAN_REUSE_A : 0;
-    if (!zc_op_is_elementwise(op)) return 0;
-    return (uint8_t)((computed[0] ? ZC_PLAN_REUSE_A : 0) | (computed[1] ? ZC_PLAN_REUSE_B : 0));
+/* what compiling knows of the value in a slot */
+enum { SLOT_COMPUTED = 1, SLOT_0D = 2 };
+
+/* the operand flags (ZC_PLAN_A, _B) of the operands known[0..arity) with
+ * the SLOT_* property `what` */
+static uint8_t operands_with(const unsigned char *known, int arity, int what) {
+    return (uint8_t)((known[0] & what ? ZC_PLAN_A : 0) | (arity == 2 && known[1] & what ? ZC_PLAN_B : 0));
+}
+
+/* in-place candidates of op on operands known[0..arity) */
+static uint8_t reuse_flags(int op, int arity, const unsigned char *known) {
+    if (arity == 1) return is_shape_preserving_unary(op) ? operands_with(known, 1, SLOT_COMPUTED) : 0;
+    return zc_op_is_elementwise(op) ? operands_with(known, 2, SLOT_COMPUTED) : 0;
+}
+
+/* what is known of op's result on operands known[0..arity) */
+static unsigned char result_known(int op, int arity, const unsigned char *known) {
+    int zero_d = zc_op_is_reduction(op) ||
+                 (zc_op_is_elementwise(op) && operands_with(known, arity, SLOT_0D) ==
+                                                  (arity == 2 ? ZC_PLAN_A | ZC_PLAN_B : ZC_PLAN_A));
+    return (unsigned char)(SLOT_COMPUTED | (zero_d ? SLOT_0D : 0));
 }
 
 static zc_plan_step *new_step(zc_plan *plan) {
@@ -31,9 +46,9 @@ static zc_plan_step *new_step(zc_plan *plan) {
 }
 
 /* the NODE or LINK step of program node `node`; updates the stack depth and
- * which slots hold computed values */
+ * what is known of the slots */
 static void add_op_step(zc_plan *plan, int kind, const zc_program *p, int node,
-                        unsigned char *computed, int *depth) {
+                        unsigned char *known, int *depth) {
     int op = p->code[node], arity = zc_op_arity(op), slot = *depth - arity;
     zc_plan_step *st = new_step(plan);
     st->kind = (uint8_t)kind;
@@ -41,8 +56,9 @@ static void add_op_step(zc_plan *plan, int kind, const zc_program *p, int node,
     st->arity = (uint8_t)arity;
     st->slot = (uint8_t)slot;
     st->node = (uint8_t)node;
-    st->reuse = reuse_flags(op, arity, computed + slot);
-    computed[slot] = 1;
+    st->reuse = reuse_flags(op, arity, known + slot);
+    if (kind == ZC_PLAN_LINK && arity == 2) st->scalar = operands_with(known + slot, 2, SLOT_0D);
+    known[slot] = result_known(op, arity, known + slot);
     *depth = slot + 1;
 }
 
@@ -59,12 +75,12 @@ static uint8_t chain_end(const zc_program *p, int after) {
 
 /* the CHAIN step of the run of pointwise ops starting at node `first` and
  * its LINK steps; returns the node after the run */
-static int add_chain(zc_plan *plan, const zc_program *p, int first, unsigned char *computed,
+static int add_chain(zc_plan *plan, const zc_program *p, int first, unsigned char *known,
                      int *depth) {
     zc_plan_step *chain = new_step(plan);
     int j = first;
     while (j < p->len && zc_op_is_elementwise(p->code[j]))
-        add_op_step(plan, ZC_PLAN_LINK, p, j++, computed, depth);
+        add_op_step(plan, ZC_PLAN_LINK, p, j++, known, depth);
     chain->kind = ZC_PLAN_CHAIN;
     chain->node = (uint8_t)first;
     chain->n_links = (uint8_t)(j - first);
@@ -75,7 +91,7 @@ static int add_chain(zc_plan *plan, const zc_program *p, int first, unsigned cha
 int zc_plan_compile(const zc_program *p, int fusion, zc_plan *plan) {
     plan->n_steps = 0;
     if (!zc_program_valid(p)) return -1;
-    unsigned char computed[ZC_PROG_MAX_LEN + 1]; /* per slot: holds a computed value */
+    unsigned char known[ZC_PROG_MAX_LEN + 1]; /* per slot: SLOT_* flags */
     int depth = 0;
     for (int i = 0; i < p->len;) {
         int c = p->code[i];
@@ -85,11 +101,11 @@ int zc_plan_compile(const zc_program *p, int fusion, zc_plan *plan) {
             st->code = (uint8_t)c;
             st->slot = (uint8_t)depth;
             st->node = (uint8_t)i++;
-            computed[depth++] = 0;
+            known[depth++] = 0;
         } else if (fusion && zc_op_is_elementwise(c)) {
-            i = add_chain(plan, p, i, computed, &depth);
+            i = add_chain(plan, p, i, known, &depth);
         } else {
-            add_op_step(plan, ZC_PLAN_NODE, p, i++, computed, &depth);
+            add_op_step(plan, ZC_PLAN_NODE, p, i++, known, &depth);
         }
     }
     return 0;
@@ -160,8 +176,8 @@ static int same_shape(const zc_tensor *a, const zc_tensor *b) {
 
 int zc_plan_result_buffer(const zc_plan_step *st, const zc_plan_value *a, const zc_plan_value *b,
                           const zc_tensor *res) {
-    if ((st->reuse & ZC_PLAN_REUSE_A) && (st->arity == 1 || same_shape(&a->t, res))) return a->buf;
-    if ((st->reuse & ZC_PLAN_REUSE_B) && same_shape(&b->t, res)) return b->buf;
+    if ((st->reuse & ZC_PLAN_A) && (st->arity == 1 || same_shape(&a->t, res))) return a->buf;
+    if ((st->reuse & ZC_PLAN_B) && same_shape(&b->t, res)) return b->buf;
     return -1;
 }
 
@@ -173,12 +189,13 @@ static int is_scalar_for(const zc_tensor *s, const zc_tensor *x) {
 /* the first link of a stretch: unary, or binary with a one-element operand
  * on either side; 0, or -1 when neither operand has one element */
 static int start_stretch(const zc_plan_step *l, const zc_plan_value *slot, zc_plan_stretch *s) {
-    const zc_tensor *left = &slot[l->slot].t;
+    const zc_tensor *left = &slot[l->slot].t, *right = &slot[l->slot + 1].t;
     s->out = l->slot;
     s->input = l->slot;
     if (l->arity == 1) s->first_kind = ZC_PLAN_UNARY;
-    else if (is_scalar_for(&slot[l->slot + 1].t, left)) s->first_kind = ZC_PLAN_SCALAR_RIGHT;
-    else if (is_scalar_for(left, &slot[l->slot + 1].t)) {
+    else if ((l->scalar & ZC_PLAN_B) || is_scalar_for(right, left))
+        s->first_kind = ZC_PLAN_SCALAR_RIGHT;
+    else if ((l->scalar & ZC_PLAN_A) || is_scalar_for(left, right)) {
         s->first_kind = ZC_PLAN_SCALAR_LEFT;
         s->input = l->slot + 1;
     } else {
@@ -200,7 +217,7 @@ void zc_plan_resolve_stretch(const zc_plan_step *chain, int first, const zc_plan
         for (; s->next < last; s->next++) {
             const zc_plan_step *l = &link[s->next];
             if (l->arity == 1) continue;
-            if (!is_scalar_for(&slot[l->slot].t, x)) break;
+            if (!(l->scalar & ZC_PLAN_A) && !is_scalar_for(&slot[l->slot].t, x)) break;
             s->out = l->slot;
         }
     }

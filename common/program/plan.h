@@ -22,7 +22,8 @@
  * What depends on shapes stays a rule the executors apply with the shapes
  * at hand (zc_plan_resolve_stretch): a binary link joins the fused stretch
  * only when its other operand has one element (and no more dimensions than
- * the chain's tensor), so a run is executed as one or more stretches, each
+ * the chain's tensor), known when the plan is compiled for 0-d operands
+ * (`scalar`), so a run is executed as one or more stretches, each
  * mapped in one pass; a link that starts a stretch with no such operand
  * runs as a NODE. Only the stretch that reaches the end of the run uses the
  * run's `end`. Executed this way, a plan gives exactly the values the
@@ -46,12 +47,16 @@ enum { ZC_PLAN_TERMINAL, ZC_PLAN_NODE, ZC_PLAN_CHAIN, ZC_PLAN_LINK };
 enum { ZC_PLAN_END_NONE, ZC_PLAN_END_ROOT, ZC_PLAN_END_MEAN, ZC_PLAN_END_MEAN_ABS,
        ZC_PLAN_END_FROBENIUS };
 
-/* zc_plan_step.reuse: the result may be written into the buffer of its first
- * (A) or second (B) operand: set only for operands computed by the program
- * (never a terminal's memory) of shape-preserving unary ops and pointwise
- * binary ops; a binary op reuses an operand only when the operand's shape
- * equals the result's (zc_plan_result_buffer checks it). */
-enum { ZC_PLAN_REUSE_A = 1, ZC_PLAN_REUSE_B = 2 };
+/* Operand flags: the first (A) and second (B) operand of a step.
+ * zc_plan_step.reuse: the result may be written into the operand's buffer:
+ * set only for operands computed by the program (never a terminal's
+ * memory) of shape-preserving unary ops and pointwise binary ops; a binary
+ * op reuses an operand only when the operand's shape equals the result's
+ * (zc_plan_result_buffer checks it).
+ * zc_plan_step.scalar (LINK): the operand is known to be 0-d whatever the
+ * terminals' shapes (a reduction's result, or pointwise ops on such), so
+ * it fuses without a look at shapes. */
+enum { ZC_PLAN_A = 1, ZC_PLAN_B = 2 };
 
 typedef struct {
     uint8_t kind;    /* ZC_PLAN_TERMINAL, _NODE, _CHAIN, _LINK                */
@@ -60,7 +65,8 @@ typedef struct {
     uint8_t slot;    /* TERMINAL: slot pushed; NODE, LINK: first operand's
                         slot, which receives the result                      */
     uint8_t node;    /* the program node (CHAIN: its first link's)            */
-    uint8_t reuse;   /* NODE, LINK: ZC_PLAN_REUSE_* flags                     */
+    uint8_t reuse;   /* NODE, LINK: operands whose buffer the result may take */
+    uint8_t scalar;  /* LINK: operands known to be 0-d                        */
     uint8_t n_links; /* CHAIN: number of LINK steps that follow               */
     uint8_t end;     /* CHAIN: ZC_PLAN_END_*                                  */
 } zc_plan_step;
