@@ -27,7 +27,8 @@
 #include "common/nets/space.h"
 #include "common/util/util.h"
 #include "kernels/cuda/cuda_backend.h"
-#include "kernels/cuda/gpu_eval.h"
+#include "common/program/gpu_eval.h"
+#include "kernels/cuda/gpu_net.h"
 
 static char **read_lines(const char *path, int *n) {
     FILE *f = fopen(path, "r");

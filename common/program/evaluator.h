@@ -8,12 +8,16 @@
  * invalid on that layer, and so on the network. Intermediate infinities
  * follow IEEE / PyTorch (sigmoid(-inf) = 0).
  *
- * The context owns a pool of buffers that grows to the largest need and is
- * reused, so steady-state evaluation does not allocate. Chains of pointwise
- * operations (and binary ones whose other operand is a scalar) run in one
- * blocked pass; a chain that ends at the root or feeds mean / mean_abs /
- * frobenius is reduced on the fly without being materialised. Terminal data
- * is never written. A context is used by one thread at a time. */
+ * A program is compiled once into a plan (plan.h), the form the GPU
+ * evaluator (gpu_eval.h) executes too; the context keeps the plans of the
+ * last program and of the last batch, so evaluating them again does not
+ * recompile. The context owns a pool of buffers that grows to the largest
+ * need and is reused, so steady-state evaluation does not allocate. Chains
+ * of pointwise operations (and binary ones whose other operand is a
+ * scalar) run in one blocked pass; a chain that ends at the root or feeds
+ * mean / mean_abs / frobenius is reduced on the fly without being
+ * materialised. Terminal data is never written. A context is used by one
+ * thread at a time. */
 #ifndef ZC_EVALUATOR_H
 #define ZC_EVALUATOR_H
 

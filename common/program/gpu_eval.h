@@ -1,25 +1,28 @@
 /* gpu_eval.h: evaluate proxy programs (program.h) on device-resident
- * statistics (zc_gpu_stats, gpu_net.h), with the semantics of the CPU
- * evaluator (evaluator.h): per layer the program's output is reduced to its
- * mean, the network score is the mean of the layer values, a shape error,
- * a missing terminal or a non-finite layer value makes the program invalid
- * (score NaN).
+ * statistics (zc_gpu_stats, common/stats/gpu_stats.h), with the semantics
+ * of the CPU evaluator (evaluator.h): per layer the program's output is
+ * reduced to its mean, the network score is the mean of the layer values,
+ * a shape error, a missing terminal or a non-finite layer value makes the
+ * program invalid (score NaN).
  *
- * GPU paths: every pointwise primitive, fused into chains (unary ops and
- * binary ops with a 0-d operand) that end in the final mean, or in
- * mean / mean_abs / frobenius, without materialising the chain; broadcast
- * binary add/sub/mul/lt/gt/eq; matmul (cuBLAS strided batched GEMM);
- * hamming; normalize; frobenius / mean / mean_abs / numel; det / logdet
- * (batched LU with partial pivoting in double, one matrix per thread).
- * Reductions are two-stage block reductions in double with a fixed launch
- * shape: no float atomics, results identical from run to run.
+ * Both evaluators execute the same compiled plan (plan.h): its fused
+ * chains (unary ops and binary ops with a one-element operand) end in the
+ * final mean, or in mean / mean_abs / frobenius, without materialising the
+ * chain. GPU paths (kernels/cuda/gpu_eval_kernels.cuh): every pointwise
+ * primitive; broadcast binary add/sub/mul/lt/gt/eq; matmul (cuBLAS strided
+ * batched GEMM); hamming; normalize; frobenius / mean / mean_abs / numel;
+ * det / logdet (batched LU with partial pivoting in double, one matrix per
+ * thread). Reductions are two-stage block reductions in double with a
+ * fixed launch shape: no float atomics, results identical from run to run.
  *
  * CPU fallback: a program using kl_div, cosine, softmax, eig_ratio or
  * add_noise is evaluated whole by the CPU evaluator on a host copy of the
  * statistics (the one passed in, or a download made once per call).
  *
- * Same device, stream and cuBLAS handle as the zc_gpu_ctx it is made from;
- * one thread at a time. */
+ * Errors: -1 from an entry point is a CUDA failure (the checker family of
+ * kernels/cuda/cuda_check.h recorded it) or an invalid program; either way
+ * zc_gpu_eval_last_error says why. Same device, stream and cuBLAS handle as
+ * the zc_gpu_ctx it is made from; one thread at a time. CUDA builds only. */
 #ifndef ZC_GPU_EVAL_H
 #define ZC_GPU_EVAL_H
 
@@ -40,6 +43,8 @@ typedef struct zc_gpu_eval zc_gpu_eval;
 /* zc_gpu_eval_new: an evaluator on ctx's device and stream (ctx must
  * outlive it). Never NULL (dies on host out-of-memory). */
 zc_gpu_eval *zc_gpu_eval_new(zc_gpu_ctx *ctx);
+/* zc_gpu_eval_free: wait for its stream, release its device buffers and
+ * itself; NULL is fine. */
 void zc_gpu_eval_free(zc_gpu_eval *ev);
 
 /* zc_gpu_eval_set_fusion: 1 (default) fused chains, 0 node by node. */
@@ -59,14 +64,18 @@ int zc_gpu_eval_programs(zc_gpu_eval *ev, const zc_program *progs, int n, const 
 
 /* zc_gpu_eval_layer_tensor: the program's whole output on one layer (before
  * the final mean) copied to host (out->data malloc'd by the callee, caller
- * frees). GPU ops only. 0, or -1 (invalid or unsupported; message). */
+ * frees). GPU ops only. Synchronises. 0, or -1 (a CUDA failure, or the
+ * program is invalid or unsupported; message). */
 int zc_gpu_eval_layer_tensor(zc_gpu_eval *ev, const zc_program *p, const zc_layer_stats *dev_layer,
                              zc_tensor *out);
 
-/* Work counters as zc_eval_counters (GPU-evaluated programs only). */
+/* zc_gpu_eval_counters_get / _reset: work counters as zc_eval_counters
+ * (GPU-evaluated programs only). */
 zc_eval_counters zc_gpu_eval_counters_get(const zc_gpu_eval *ev);
 void zc_gpu_eval_counters_reset(zc_gpu_eval *ev);
 
+/* zc_gpu_eval_last_error: why the last call that returned -1 failed (the
+ * CUDA failure's message, or why the program is invalid); "" if none. */
 const char *zc_gpu_eval_last_error(const zc_gpu_eval *ev);
 
 #ifdef __cplusplus
