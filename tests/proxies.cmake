@@ -1,4 +1,4 @@
-# tests/proxies.cmake: hand-crafted zero-cost proxies (common/proxies.h).
+# tests/proxies.cmake: hand-crafted zero-cost proxies (common/proxies/proxies.h).
 #   proxies_unit: closed forms (synflow of deep chains beyond float32 and
 #     float64 range, slogdet, eigenvalues, nwot kernel, names).
 #   proxies_torch_<n>: every proxy on a small NB201 network against PyTorch

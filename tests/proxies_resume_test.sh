@@ -1,6 +1,6 @@
 #!/bin/bash
 # proxies_resume_test.sh: `zcevo proxies` resumes from its journal
-# (master/proxies_journal.h): a run killed with SIGKILL and started again
+# (master/cli/proxies_journal.h): a run killed with SIGKILL and started again
 # writes the same CSV and table as an uninterrupted run and removes its
 # journal; a truncated last journal line is dropped; a journal of another
 # configuration is refused with one line and left as it was.

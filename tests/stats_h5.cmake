@@ -1,4 +1,4 @@
-# tests/stats_h5.cmake: the HDF5 statistics cache (common/stats_h5.c).
+# tests/stats_h5.cmake: the HDF5 statistics cache (common/stats/stats_h5.c).
 # stats_h5: round trip, resume, refusals, corrupt files, locking, speed (C).
 # stats_h5_inspect: scripts/inspect_stats.py (h5py only) reads the file the C
 # test leaves behind and must report its 6 complete architectures.

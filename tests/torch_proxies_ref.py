@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """torch_proxies_ref.py: independent PyTorch reference for the hand-crafted
-zero-cost proxies of common/proxies.h.
+zero-cost proxies of common/proxies/proxies.h.
 
 Runs `test_proxies --dump FILE --arch A` (a small NB201 network: batch 8,
 16x16 inputs, 10 classes; parameters, inputs, labels, zen's weights and
@@ -31,7 +31,7 @@ from torch_stats_ref import build_network  # noqa: E402
 # Relative tolerance per proxy.
 RTOL = {}
 # KNOWN_BAD: printed, not counted (none: grasp's Hessian-gradient product is
-# exact since common/net_hvp.c).
+# exact since kernels/cpu/net_hvp.c).
 KNOWN_BAD = set()
 DEFAULT_RTOL = 2e-4
 
