@@ -14,3 +14,7 @@ set_tests_properties(correlation PROPERTIES FIXTURES_REQUIRED correlation_data)
 add_executable(test_gp test_gp.c)
 target_link_libraries(test_gp PRIVATE zcevo_app)
 add_test(NAME gp COMMAND test_gp)
+
+add_executable(test_fitness test_fitness.c)
+target_link_libraries(test_fitness PRIVATE zcevo_app)
+add_test(NAME gp_fitness COMMAND test_fitness)

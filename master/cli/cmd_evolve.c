@@ -64,6 +64,11 @@ static void evolve_help(void) {
         "  --tau abs|signed       abs flips a negative tau (default abs, as EZNAS)\n"
         "  --subset S --draws D   D fixed random subsets of S architectures per task,\n"
         "                         tau averaged (default: all architectures, 1 draw)\n"
+        "  --draw-mode mean|pick  mean: tau averaged over the D subsets (default); pick:\n"
+        "                         each program scored on ONE of them, picked at random\n"
+        "                         per program and task (the released EZNAS code: one of\n"
+        "                         four 20-network subsets per evaluation); the subsets\n"
+        "                         are then disjoint when S x D fits in the task\n"
         "GP (EZNAS defaults):\n"
         "  --population 50 --lambda 50 --mu 25 --cx 0.4 --mut 0.4 --tournament 4\n"
         "  --height 10 --generations 15 --elitism 1 --fresh 0.0 (fraction of lambda)\n"
@@ -134,15 +139,17 @@ static int task_option(zc_args *a, zc_task_set *s) {
     return 1;
 }
 
-/* fitness_option: a fitness option (--aggregate, --tau, --subset, --draws)
- * into o. Returns 1 when a's current option is one of them. */
+/* fitness_option: a fitness option (--aggregate, --tau, --subset, --draws,
+ * --draw-mode) into o. Returns 1 when a's current option is one of them. */
 static int fitness_option(zc_args *a, zc_evolve_opts *o) {
     static const char *const aggs[] = {"min", "mean", NULL};
     static const char *const taus[] = {"abs", "signed", NULL};
+    static const char *const modes[] = {"mean", "pick", NULL};
     if (zc_args_opt(a, "--aggregate")) o->aggregate = zc_args_choice(a, aggs);
     else if (zc_args_opt(a, "--tau")) o->abs_tau = zc_args_choice(a, taus) == 0;
     else if (zc_args_opt(a, "--subset")) o->subset_size = (int)zc_args_int(a, 0, 1 << 20);
     else if (zc_args_opt(a, "--draws")) o->draws = (int)zc_args_int(a, 1, 1000);
+    else if (zc_args_opt(a, "--draw-mode")) o->draw_mode = (zc_draw_mode)zc_args_choice(a, modes);
     else return 0;
     return 1;
 }

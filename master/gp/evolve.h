@@ -23,6 +23,7 @@ typedef struct {
     zc_aggregate aggregate;
     int abs_tau;
     int subset_size, draws;
+    zc_draw_mode draw_mode;  /* tau averaged over the draws, or one picked  */
     zc_gp_config gp;
     /* runtime (not part of the configuration a checkpoint must match) */
     char run_dir[512];

@@ -23,7 +23,7 @@ void zc_evolve_fitness_init(zc_evolve_fitness *f, const zc_evolve_opts *o,
         accs[t] = meta->acc[t];
     }
     zc_fitness_spec_init(&f->spec, f->n_tasks, f->n_archs, accs, o->subset_size, o->draws,
-                         o->aggregate, o->abs_tau, o->task_set.seed);
+                         o->aggregate, o->abs_tau, o->draw_mode, o->task_set.seed);
     f->probe = meta->probe;
     f->n_probe = meta->n_probe;
     f->n_threads = ZC_MAX(1, ZC_MIN(o->task_set.threads, 256));
@@ -50,7 +50,8 @@ static int fitness_evaluate(void *vctx, const zc_program *progs, int n, double *
     c->eval_seconds += zc_now() - t0;
     c->backend_status = rc;
     if (rc == 0)
-        for (int p = 0; p < n; p++) fitness[p] = zc_fitness_of(&c->spec, scores, p);
+        for (int p = 0; p < n; p++)
+            fitness[p] = zc_fitness_of(&c->spec, scores, p, zc_program_hash(&progs[p]));
     for (int t = 0; t < c->n_tasks; t++) free(scores[t]);
     free(scores);
     return rc;
