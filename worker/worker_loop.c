@@ -22,6 +22,7 @@ typedef struct {
     zc_task_data *data;          /* its shards' statistics                 */
     int loaded_ok;
     int probe_shard;             /* shard starting with the probes, or -1  */
+    zc_task_data probes;         /* float32 copies of the two probes        */
     zc_local_eval *eval;
     zc_eval_ctx *check_ctx;      /* the quick check's context               */
     zc_program *progs;           /* a WORK batch, decoded                   */
@@ -75,7 +76,10 @@ static void on_assign(worker *wk, const unsigned char *msg) {
         memcpy(&sh, msg + sizeof h + sizeof sh * (size_t)s, sizeof sh);
         rc = zc_task_set_load_shard(wk->set, sh.task, sh.a0, sh.a1, &wk->data[s], err,
                                     sizeof err);
-        if (sh.task == 0 && sh.a0 == 0 && sh.a1 >= 2) wk->probe_shard = s;
+        if (rc == 0 && sh.task == 0 && sh.a0 == 0 && sh.a1 >= 2) {
+            wk->probe_shard = s;
+            zc_task_data_copy_float(&wk->data[s], 2, &wk->probes);
+        }
         if (rc == 0) bytes += zc_task_data_bytes(&wk->data[s]);
     }
     if (rc != 0) {
@@ -100,7 +104,7 @@ static void on_check(worker *wk, const unsigned char *msg, int len) {
     }
     double t0 = zc_now();
     if (!wk->check_ctx) wk->check_ctx = zc_eval_ctx_new();
-    const zc_arch_stats *probe = wk->data[wk->probe_shard].archs;
+    const zc_arch_stats *probe = wk->probes.archs;
     size_t out_len = sizeof(zc_msg_result) + (size_t)h.n_progs;
     unsigned char *out = zc_malloc(out_len + 1);
     size_t off = sizeof h;
@@ -189,6 +193,7 @@ static void worker_free(worker *wk) {
     zc_eval_ctx_free(wk->check_ctx);
     for (int s = 0; s < wk->n_shards; s++) zc_task_data_free(&wk->data[s]);
     free(wk->data);
+    zc_task_data_free(&wk->probes);
     free(wk->progs);
 }
 

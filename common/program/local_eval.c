@@ -16,6 +16,8 @@ struct zc_local_eval {
     int threads;
     volatile sig_atomic_t *stop;
     zc_eval_ctx **ctx;      /* one per thread                                */
+    zc_half_scratch *scratch; /* one per thread: half data expanded          */
+    zc_terminal_mask need;  /* terminals the call's programs read            */
     int total_archs;
     int *item_task, *item_arch; /* flat (task, arch) work items              */
     /* per call */
@@ -35,6 +37,7 @@ zc_local_eval *zc_local_eval_new(zc_task_data *tasks, int n_tasks, int threads,
     e->stop = stop;
     e->ctx = zc_malloc(sizeof(zc_eval_ctx *) * (size_t)e->threads);
     for (int i = 0; i < e->threads; i++) e->ctx[i] = zc_eval_ctx_new();
+    e->scratch = zc_calloc((size_t)e->threads, sizeof *e->scratch);
     for (int t = 0; t < n_tasks; t++) e->total_archs += tasks[t].n_archs;
     e->item_task = zc_malloc(sizeof(int) * (size_t)(e->total_archs + 1));
     e->item_arch = zc_malloc(sizeof(int) * (size_t)(e->total_archs + 1));
@@ -49,8 +52,12 @@ zc_local_eval *zc_local_eval_new(zc_task_data *tasks, int n_tasks, int threads,
 
 void zc_local_eval_free(zc_local_eval *e) {
     if (!e) return;
-    for (int i = 0; i < e->threads; i++) zc_eval_ctx_free(e->ctx[i]);
+    for (int i = 0; i < e->threads; i++) {
+        zc_eval_ctx_free(e->ctx[i]);
+        zc_half_scratch_free(&e->scratch[i]);
+    }
     free(e->ctx);
+    free(e->scratch);
     free(e->item_task);
     free(e->item_arch);
     free(e->tmp);
@@ -67,7 +74,8 @@ static int score_arch(void *ctx, int k, int worker) {
     double *tmp = e->tmp + (size_t)worker * e->n_progs;
     int t = e->item_task[k], a = e->item_arch[k];
     const zc_task_data *d = &e->tasks[t];
-    zc_eval_programs(e->ctx[worker], e->progs, e->n_progs, &d->archs[a], tmp);
+    const zc_arch_stats *rec = zc_task_data_arch(d, a, e->need, &e->scratch[worker]);
+    zc_eval_programs(e->ctx[worker], e->progs, e->n_progs, rec, tmp);
     for (int p = 0; p < e->n_progs; p++) e->scores[t][(size_t)p * d->n_archs + a] = tmp[p];
     return 0;
 }
@@ -80,6 +88,8 @@ int zc_local_eval_score(void *ctx, const zc_program *progs, int n, double *const
     openblas_set_num_threads(1);
     e->progs = progs;
     e->n_progs = n;
+    e->need = 0;
+    for (int p = 0; p < n; p++) e->need |= zc_program_terminals(&progs[p]);
     e->scores = scores;
     if (e->tmp_cap < n * e->threads) {
         free(e->tmp);

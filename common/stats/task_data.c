@@ -7,37 +7,102 @@
 #include "common/util/util.h"
 #include "common/stats/stats_job.h"
 
-
-
 static void fill_acc(zc_task_data *d) {
     d->acc = zc_malloc(sizeof(double) * (size_t)(d->n_archs ? d->n_archs : 1));
     for (int i = 0; i < d->n_archs; i++) d->acc[i] = d->archs[i].accuracy;
 }
 
-int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, char *err,
-                      size_t errlen) {
-    memset(d, 0, sizeof *d);
-    zc_stats_set set;
-    if (zc_stats_read(path, want, &set, err, errlen) != 0) return -1;
-    if (set.n_archs < 2) {
+/* check_set: at least two complete architectures, every value finite. */
+static int check_set(const char *path, zc_stats_set *set, char *err, size_t errlen) {
+    if (set->n_archs < 2) {
         snprintf(err, errlen, "statistics file '%s' holds %d complete architectures; at least 2 "
-                 "are needed", path, set.n_archs);
-        zc_stats_set_free(&set);
+                 "are needed", path, set->n_archs);
         return -1;
     }
-    for (int i = 0; i < set.n_archs; i++) {
+    for (int i = 0; i < set->n_archs; i++) {
         char why[512];
-        if (zc_arch_stats_check_finite(&set.archs[i], why, sizeof why) != 0) {
+        if (zc_arch_stats_check_finite(&set->archs[i], why, sizeof why) != 0) {
             snprintf(err, errlen, "statistics file '%s' holds a non-finite value: %s", path, why);
-            zc_stats_set_free(&set);
             return -1;
         }
     }
+    return 0;
+}
+
+/* take_set: d takes the records of set (named path). */
+static void take_set(zc_task_data *d, const char *path, zc_stats_set *set) {
     snprintf(d->name, sizeof d->name, "%s", path);
-    d->cfg = set.cfg;
-    d->n_archs = set.n_archs;
-    d->archs = set.archs;
+    d->cfg = set->cfg;
+    d->n_archs = set->n_archs;
+    d->archs = set->archs;
     fill_acc(d);
+}
+
+/* add_terminal_half: terminal t of every record of set (the same
+ * architectures as d, in the same order) into d's half data. */
+static int add_terminal_half(zc_task_data *d, const char *path, zc_stats_set *set, int t,
+                             char *err, size_t errlen) {
+    if (set->n_archs != d->n_archs)
+        return zc_fail(err, errlen, "statistics file '%s' changed while it was read", path);
+    for (int i = 0; i < d->n_archs; i++) {
+        zc_arch_stats *a = &d->archs[i], *b = &set->archs[i];
+        if (b->arch_index != a->arch_index || b->n_layers != a->n_layers)
+            return zc_fail(err, errlen, "statistics file '%s' changed while it was read", path);
+        for (int l = 0; l < a->n_layers; l++) {
+            a->layers[l].t[t] = b->layers[l].t[t];
+            a->layers[l].t[t].data = NULL;
+        }
+        zc_half_arch one;
+        zc_half_from_arch(b, &one);
+        for (int l = 0; l < a->n_layers; l++) {
+            d->half[i].bits[l][t] = one.bits[l][t];
+            d->half[i].exponent[l][t] = one.exponent[l][t];
+            one.bits[l][t] = NULL;
+        }
+        zc_half_free(&one);
+    }
+    return 0;
+}
+
+/* load_half: the file one terminal at a time, each converted to half form
+ * before the next is read. */
+static int load_half(zc_task_data *d, const char *path, zc_terminal_mask want, char *err,
+                     size_t errlen) {
+    int first = 1;
+    for (int t = 0; t < ZC_NUM_TERMINALS; t++) {
+        if (!(want & (1u << t))) continue;
+        zc_stats_set set;
+        if (zc_stats_read(path, 1u << t, &set, err, errlen) != 0) return -1;
+        int rc = check_set(path, &set, err, errlen);
+        if (rc == 0 && first) {
+            take_set(d, path, &set);
+            d->half = zc_calloc((size_t)d->n_archs, sizeof *d->half);
+            for (int i = 0; i < d->n_archs; i++) zc_half_from_arch(&d->archs[i], &d->half[i]);
+            first = 0;
+            continue;
+        }
+        if (rc == 0) rc = add_terminal_half(d, path, &set, t, err, errlen);
+        zc_stats_set_free(&set);
+        if (rc != 0) return -1;
+    }
+    return first ? zc_fail(err, errlen, "no terminal asked of '%s'", path) : 0;
+}
+
+int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, int half,
+                      char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    if (half) {
+        if (load_half(d, path, want, err, errlen) == 0) return 0;
+        zc_task_data_free(d);
+        return -1;
+    }
+    zc_stats_set set;
+    if (zc_stats_read(path, want, &set, err, errlen) != 0) return -1;
+    if (check_set(path, &set, err, errlen) != 0) {
+        zc_stats_set_free(&set);
+        return -1;
+    }
+    take_set(d, path, &set);
     return 0;
 }
 
@@ -51,17 +116,19 @@ static int keep_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, 
     keep_sink *k = ctx;
     k->d->archs[i] = *rec; /* take ownership: rows keep their order */
     memset(rec, 0, sizeof *rec);
+    if (k->d->half) zc_half_from_arch(&k->d->archs[i], &k->d->half[i]);
     return 0;
 }
 
 int zc_task_data_compute(zc_task_data *d, const zc_task *task, const int *rows, int n,
-                         zc_terminal_mask mask, int threads, int progress, char *err,
-                         size_t errlen) {
+                         zc_terminal_mask mask, int half, int threads, int progress,
+                         char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s/%s/b%d", task->space, task->dataset, task->batch);
     zc_task_stats_config(task, mask, 0, &d->cfg);
     d->n_archs = n;
     d->archs = zc_calloc((size_t)(n ? n : 1), sizeof *d->archs);
+    if (half) d->half = zc_calloc((size_t)(n ? n : 1), sizeof *d->half);
     keep_sink k = {d};
     char label[160];
     snprintf(label, sizeof label, "stats %s", d->name);
@@ -76,14 +143,85 @@ int zc_task_data_compute(zc_task_data *d, const zc_task *task, const int *rows, 
     return 0;
 }
 
+const zc_arch_stats *zc_task_data_arch(const zc_task_data *d, int i, zc_terminal_mask need,
+                                       zc_half_scratch *scratch) {
+    if (!d->half) return &d->archs[i];
+    return zc_half_expand(&d->archs[i], &d->half[i], need, scratch);
+}
+
+/* copy_data: owned float32 copies into a's data pointers of the terminals
+ * held by x (a record of the same layout). */
+static void copy_data(const zc_arch_stats *x, zc_arch_stats *a) {
+    for (int l = 0; l < a->n_layers; l++)
+        for (int t = 0; t < ZC_NUM_TERMINALS; t++) {
+            const zc_tensor *src = &x->layers[l].t[t];
+            if (!src->data) continue;
+            size_t bytes = sizeof(float) * (size_t)zc_tensor_numel(src);
+            a->layers[l].t[t].data = zc_malloc(bytes);
+            memcpy(a->layers[l].t[t].data, src->data, bytes);
+        }
+}
+
+void zc_task_data_to_float(zc_task_data *d) {
+    if (!d->half) return;
+    zc_half_scratch s = {0};
+    for (int i = 0; i < d->n_archs; i++) {
+        copy_data(zc_half_expand(&d->archs[i], &d->half[i], ZC_ALL_TERMINALS, &s), &d->archs[i]);
+        zc_half_free(&d->half[i]);
+    }
+    zc_half_scratch_free(&s);
+    free(d->half);
+    d->half = NULL;
+}
+
+void zc_task_data_copy_float(const zc_task_data *d, int n, zc_task_data *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", d->name);
+    out->cfg = d->cfg;
+    out->n_archs = ZC_MIN(n, d->n_archs);
+    out->archs = zc_calloc((size_t)(out->n_archs ? out->n_archs : 1), sizeof *out->archs);
+    out->acc = zc_malloc(sizeof(double) * (size_t)(out->n_archs ? out->n_archs : 1));
+    zc_half_scratch s = {0};
+    for (int i = 0; i < out->n_archs; i++) {
+        const zc_arch_stats *src = zc_task_data_arch(d, i, ZC_ALL_TERMINALS, &s);
+        zc_arch_stats *a = &out->archs[i];
+        *a = *src;
+        a->arch_str = src->arch_str ? zc_strdup(src->arch_str) : NULL;
+        a->layers = zc_malloc(sizeof *a->layers * (size_t)(a->n_layers ? a->n_layers : 1));
+        memcpy(a->layers, src->layers, sizeof *a->layers * (size_t)a->n_layers);
+        for (int l = 0; l < a->n_layers; l++)
+            for (int t = 0; t < ZC_NUM_TERMINALS; t++) a->layers[l].t[t].data = NULL;
+        copy_data(src, a);
+        out->acc[i] = d->acc[i];
+    }
+    zc_half_scratch_free(&s);
+}
+
+void zc_task_data_drop(zc_task_data *d, int a0, int a1) {
+    for (int i = 0; i < d->n_archs; i++)
+        if (i < a0 || i >= a1) {
+            zc_arch_stats_free(&d->archs[i]);
+            if (d->half) zc_half_free(&d->half[i]);
+        }
+    memmove(d->archs, d->archs + a0, sizeof *d->archs * (size_t)(a1 - a0));
+    memmove(d->acc, d->acc + a0, sizeof *d->acc * (size_t)(a1 - a0));
+    if (d->half) memmove(d->half, d->half + a0, sizeof *d->half * (size_t)(a1 - a0));
+    d->n_archs = a1 - a0;
+}
+
 int64_t zc_task_data_bytes(const zc_task_data *d) {
     int64_t b = 0;
-    for (int i = 0; i < d->n_archs; i++) b += zc_arch_stats_bytes(&d->archs[i]);
+    for (int i = 0; i < d->n_archs; i++)
+        b += d->half ? zc_half_bytes(&d->archs[i], &d->half[i]) : zc_arch_stats_bytes(&d->archs[i]);
     return b;
 }
 
 void zc_task_data_free(zc_task_data *d) {
-    for (int i = 0; i < d->n_archs; i++) zc_arch_stats_free(&d->archs[i]);
+    for (int i = 0; i < d->n_archs; i++) {
+        zc_arch_stats_free(&d->archs[i]);
+        if (d->half) zc_half_free(&d->half[i]);
+    }
+    free(d->half);
     free(d->archs);
     free(d->acc);
     memset(d, 0, sizeof *d);

@@ -9,6 +9,7 @@
 
 #include "common/stats/stats.h"
 #include "common/stats/stats_h5.h"
+#include "common/stats/stats_half.h"
 #include "common/data/task.h"
 #include "common/stats/task_stats.h"
 
@@ -18,20 +19,41 @@ typedef struct {
     int n_archs;
     zc_arch_stats *archs;    /* only the terminals that were asked for      */
     double *acc;             /* n_archs accuracies (cfg.accuracy_column)    */
+    zc_half_arch *half;      /* NULL: float32 data in archs; else the data
+                                of archs[i] in half form (stats_half.h) and
+                                archs[i]'s data pointers NULL              */
 } zc_task_data;
 
-
-
 /* zc_task_data_load: read the complete architectures of a stats file,
- * keeping the terminals in want. Returns 0, or -1 with err. */
-int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, char *err,
-                      size_t errlen);
+ * keeping the terminals in want; half != 0 keeps them in half form, read
+ * one terminal at a time so that memory never holds more than one
+ * terminal's float32 values. Returns 0, or -1 with err. */
+int zc_task_data_load(zc_task_data *d, const char *path, zc_terminal_mask want, int half,
+                      char *err, size_t errlen);
 
 /* zc_task_data_compute: compute the statistics of table rows[0..n) of task
- * with `threads` threads, keeping the terminals in mask. */
+ * with `threads` threads, keeping the terminals in mask (in half form,
+ * record by record as they arrive, when half != 0). */
 int zc_task_data_compute(zc_task_data *d, const zc_task *task, const int *rows, int n,
-                         zc_terminal_mask mask, int threads, int progress, char *err,
-                         size_t errlen);
+                         zc_terminal_mask mask, int half, int threads, int progress,
+                         char *err, size_t errlen);
+
+/* zc_task_data_arch: architecture i with float32 terminals for evaluation:
+ * the record itself, or for half data its terminals in need expanded into
+ * scratch (valid until scratch's next use; one scratch per thread). */
+const zc_arch_stats *zc_task_data_arch(const zc_task_data *d, int i, zc_terminal_mask need,
+                                       zc_half_scratch *scratch);
+
+/* zc_task_data_to_float: back to float32 records (half data expanded: the
+ * values evaluation sees); no-op for float32 data. */
+void zc_task_data_to_float(zc_task_data *d);
+
+/* zc_task_data_copy_float: *out = float32 deep copies of d's first n
+ * architectures (half data expanded), with d's name, config and accuracies. */
+void zc_task_data_copy_float(const zc_task_data *d, int n, zc_task_data *out);
+
+/* zc_task_data_drop: keep architectures [a0, a1) only (renumbered from 0). */
+void zc_task_data_drop(zc_task_data *d, int a0, int a1);
 
 /* zc_task_data_bytes: bytes of tensor data held. */
 int64_t zc_task_data_bytes(const zc_task_data *d);

@@ -58,7 +58,7 @@ void zc_task_set_close(zc_task_set_rows *r) {
 
 int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *err,
                           size_t errlen) {
-    if (zc_task_data_load(d, s->stats_file[f], s->mask, err, errlen) != 0) return -1;
+    if (zc_task_data_load(d, s->stats_file[f], s->mask, s->half, err, errlen) != 0) return -1;
     if (d->n_archs <= s->archs_per_task) return 0;
     zc_rng rng = zc_rng_stream(s->seed, ZC_STREAM_ARCH_SAMPLE, 2000 + (uint64_t)f);
     for (int i = 0; i < s->archs_per_task; i++) {
@@ -69,9 +69,13 @@ int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *er
         double ta = d->acc[i];
         d->acc[i] = d->acc[j];
         d->acc[j] = ta;
+        if (d->half) {
+            zc_half_arch th = d->half[i];
+            d->half[i] = d->half[j];
+            d->half[j] = th;
+        }
     }
-    for (int i = s->archs_per_task; i < d->n_archs; i++) zc_arch_stats_free(&d->archs[i]);
-    d->n_archs = s->archs_per_task;
+    zc_task_data_drop(d, 0, s->archs_per_task);
     return 0;
 }
 
@@ -91,7 +95,7 @@ static int compute_rows(const zc_task_set *s, int t, int whole, int a0, int a1, 
         snprintf(err, errlen, "task %s: architecture range [%d, %d) outside 0..%d",
                  s->task_spec[t], a0, a1, r.n_evo);
     else
-        rc = zc_task_data_compute(d, &r.task, r.evo + a0, a1 - a0, s->mask, s->threads,
+        rc = zc_task_data_compute(d, &r.task, r.evo + a0, a1 - a0, s->mask, s->half, s->threads,
                                   progress, err, errlen);
     if (rc == 0) snprintf(d->name, sizeof d->name, "%s", s->task_spec[t]);
     zc_task_set_close(&r);
@@ -124,10 +128,6 @@ int zc_task_set_load_shard(const zc_task_set *s, int t, int a0, int a1, zc_task_
         zc_task_data_free(d);
         return -1;
     }
-    for (int i = 0; i < d->n_archs; i++)
-        if (i < a0 || i >= a1) zc_arch_stats_free(&d->archs[i]);
-    memmove(d->archs, d->archs + a0, sizeof *d->archs * (size_t)(a1 - a0));
-    memmove(d->acc, d->acc + a0, sizeof *d->acc * (size_t)(a1 - a0));
-    d->n_archs = a1 - a0;
+    zc_task_data_drop(d, a0, a1);
     return 0;
 }

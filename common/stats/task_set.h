@@ -30,6 +30,7 @@ typedef struct {
     uint64_t seed;           /* fixes rows, inputs and parameters          */
     char data_flag[512];     /* --data ("" : $ZCEVO_DATA or ../shared/data) */
     zc_terminal_mask mask;   /* terminals kept in memory                   */
+    int half;                /* keep them in half form (stats_half.h)      */
     int threads;             /* threads computing statistics / scoring     */
 } zc_task_set;
 
@@ -53,7 +54,8 @@ void zc_task_set_close(zc_task_set_rows *r);
 
 /* zc_task_set_load_file: the evolution architectures of statistics file f
  * (0..n_stats-1): all of them, or when it holds more than archs_per_task
- * the first archs_per_task of a seeded shuffle, terminals in mask. Returns
+ * the first archs_per_task of a seeded shuffle, terminals in mask (in half
+ * form when the set says so). Returns
  * 0, or -1 with err. */
 int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *err,
                           size_t errlen);

@@ -196,7 +196,7 @@ static int bench_eval(int argc, char **argv) {
     if (parse_options(argc, argv, &o)) return ZC_EXIT_OK;
     char err[1024];
     zc_task_data d;
-    if (zc_task_data_load(&d, o.stats, ZC_ALL_TERMINALS, err, sizeof err) != 0)
+    if (zc_task_data_load(&d, o.stats, ZC_ALL_TERMINALS, 0, err, sizeof err) != 0)
         zc_die("%s", err);
     int n = o.n_programs;
     zc_program *progs = draw_programs(&o, &d);

@@ -58,6 +58,10 @@ static void evolve_help(void) {
         "  --final-archs N     held-out architectures per computed task for the final\n"
         "                      re-scoring (default 200; statistics files: all of them)\n"
         "  --final-batch B     their batch (default: the task's)\n"
+        "  --stats-precision float|half  keep the statistics in memory as float32 (default)\n"
+        "                      or in half precision with a per-tensor scale: half the\n"
+        "                      memory, every score of the run (final re-scoring too)\n"
+        "                      then on those values (docs/discovery.md: effect on tau)\n"
         "  --data DIR          data folder (else $ZCEVO_DATA, else ../shared/data)\n"
         "Fitness:\n"
         "  --aggregate min|mean   over tasks (default min, as EZNAS)\n"
@@ -135,7 +139,10 @@ static int task_option(zc_args *a, zc_task_set *s) {
     else if (zc_args_opt(a, "--final-batch")) s->final_batch = (int)zc_args_int(a, 1, 100000);
     else if (zc_args_opt(a, "--data")) snprintf(s->data_flag, sizeof s->data_flag, "%s", a->value);
     else if (zc_args_opt(a, "--seed")) s->seed = zc_args_u64(a);
-    else return 0;
+    else if (zc_args_opt(a, "--stats-precision")) {
+        static const char *const precisions[] = {"float", "half", NULL};
+        s->half = zc_args_choice(a, precisions) == 1;
+    } else return 0;
     return 1;
 }
 

@@ -41,6 +41,10 @@ static void score_help(void) {
         "                      default --archs 100 --batch 16 --seed 1), keeping only the\n"
         "                      terminals the programs read, one architecture at a time\n"
         "  --csv FILE          per-architecture scores and accuracies\n"
+        "  --stats-precision float|half  score on the statistics as computed (float, the\n"
+        "                      default) or on their memory-lean half-precision form\n"
+        "                      (what `zcevo evolve --stats-precision half` evaluates;\n"
+        "                      docs/discovery.md measures the difference)\n"
         "  --threads T         threads (default: number of cores)\n"
         "  --data DIR          data folder (else $ZCEVO_DATA, else ../shared/data)\n"
         "  --quiet             no progress lines\n");
@@ -79,6 +83,7 @@ typedef struct {
     int n_progs;
     zc_eval_ctx *ctx;
     int offset, stride; /* record i is table row offset + i * stride (MPI) */
+    int half;           /* score the half-precision form of each record    */
 } stream_sink;
 
 static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net, char *err,
@@ -87,6 +92,7 @@ static int score_record(void *ctx, int i, zc_arch_stats *rec, const zc_net *net,
     stream_sink *s = ctx;
     i = s->offset + i * s->stride;
     double sc[MAX_PROGRAMS];
+    if (s->half) zc_half_round_trip(rec);
     zc_eval_programs(s->ctx, s->progs, s->n_progs, rec, sc);
     for (int p = 0; p < s->n_progs; p++) s->table->scores[p][i] = sc[p];
     s->table->acc[i] = rec->accuracy;
@@ -229,6 +235,7 @@ typedef struct {
     const char *prog_texts[MAX_PROGRAMS];
     int n_progs;
     const char *csv;
+    int half;             /* --stats-precision half                      */
 } score_options;
 
 /* read_options: the command line into *o; 1 when --help was printed. */
@@ -250,7 +257,10 @@ static int read_options(score_options *o, int argc, char **argv) {
             o->stats_files[o->n_stats++] = a.value;
         } else if (zc_task_options_read(&o->task, &a)) continue;
         else if (zc_args_opt(&a, "--csv")) o->csv = a.value;
-        else zc_args_unknown(&a);
+        else if (zc_args_opt(&a, "--stats-precision")) {
+            static const char *const precisions[] = {"float", "half", NULL};
+            o->half = zc_args_choice(&a, precisions) == 1;
+        } else zc_args_unknown(&a);
     }
     return 0;
 }
@@ -295,11 +305,11 @@ static void parse_programs(const score_options *o, score_programs *sp) {
 
 /* score_stats_file: the programs on every architecture of one statistics
  * file into *t (named after the file). Errors end the program. */
-static void score_stats_file(const char *path, const score_programs *sp, int threads,
+static void score_stats_file(const char *path, const score_programs *sp, int threads, int half,
                              score_table *t) {
     char err[1024];
     zc_task_data d;
-    if (zc_task_data_load(&d, path, sp->mask, err, sizeof err) != 0) zc_die("%s", err);
+    if (zc_task_data_load(&d, path, sp->mask, half, err, sizeof err) != 0) zc_die("%s", err);
     zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
     table_alloc(t, d.n_archs, sp->n);
     snprintf(t->name, sizeof t->name, "%s", path);
@@ -333,7 +343,7 @@ static void score_on_the_fly(const score_options *o, const score_programs *sp, i
         fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
                 "%d of 22\n", c.n_rows, to->space, to->dataset, to->batch, c.task.image_source,
                 __builtin_popcount(sp->mask));
-    stream_sink sink = {t, sp->progs, sp->n, zc_eval_ctx_new(), mpi_rank, mpi_size};
+    stream_sink sink = {t, sp->progs, sp->n, zc_eval_ctx_new(), mpi_rank, mpi_size, o->half};
     int n_mine = 0;
     for (int i = mpi_rank; i < c.n_rows; i += mpi_size) c.rows[n_mine++] = c.rows[i];
     if (mpi_rank != 0) zc_mpi_restore_stderr();
@@ -356,7 +366,7 @@ static void score_and_report(const score_options *o, const score_programs *sp, i
     double t0 = zc_now();
     if (o->n_stats)
         for (int s = 0; s < o->n_stats; s++)
-            score_stats_file(o->stats_files[s], sp, o->task.threads, &tables[s]);
+            score_stats_file(o->stats_files[s], sp, o->task.threads, o->half, &tables[s]);
     else
         score_on_the_fly(o, sp, mpi_rank, mpi_size, &tables[0]);
     if (mpi_rank == 0) {

@@ -66,15 +66,15 @@ static int held_out_data(const zc_evolve_opts *o, int s, zc_terminal_mask mask, 
     char err[1024];
     if (s >= set->n_tasks) {
         const char *file = set->stats_file[s - set->n_tasks];
-        if (zc_task_data_load(d, file, mask, err, sizeof err) != 0) zc_die("%s", err);
+        if (zc_task_data_load(d, file, mask, set->half, err, sizeof err) != 0) zc_die("%s", err);
         snprintf(name, name_len, "%.150s (all)", file);
         return 0;
     }
     if (set->final_archs == 0) return 1;
     zc_task_set_rows r;
     if (zc_task_set_open(set, s, 1, &r, err, sizeof err) != 0) zc_die("%s", err);
-    if (zc_task_data_compute(d, &r.task, r.fin, r.n_fin, mask, set->threads, !o->quiet, err,
-                             sizeof err) != 0)
+    if (zc_task_data_compute(d, &r.task, r.fin, r.n_fin, mask, set->half, set->threads,
+                             !o->quiet, err, sizeof err) != 0)
         zc_die("%s", err);
     snprintf(name, name_len, "%s (held-out, batch %d)", set->task_spec[s], r.task.batch);
     zc_task_set_close(&r);

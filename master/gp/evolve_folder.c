@@ -27,6 +27,7 @@ char *zc_evolve_config_text(const zc_evolve_opts *o) {
                    o->aggregate == ZC_AGG_MIN ? "min" : "mean", o->abs_tau ? "abs" : "signed",
                    o->subset_size, o->draws);
     if (o->draw_mode == ZC_DRAW_PICK) zc_text_printf(&t, "draw_mode=pick\n");
+    if (s->half) zc_text_printf(&t, "stats_precision=half\n");
     char *mem = NULL;
     size_t memlen = 0;
     FILE *f = open_memstream(&mem, &memlen);

@@ -76,6 +76,8 @@ typedef struct {
     zc_task_data tasks[ZC_TASK_SET_MAX];
     int n_tasks;
     zc_local_eval *eval;
+    zc_task_data probes;     /* float32 copies of task 0's first two
+                                architectures (the quick check's)          */
 } zc_evolve_local;
 
 /* zc_evolve_local_start: load every task of s (zc_task_set_load_all with

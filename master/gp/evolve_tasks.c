@@ -26,21 +26,19 @@ static int meta_of_computed(const zc_task_set *s, int t, int estimate_bytes,
     if (t == 0 || estimate_bytes) {
         zc_task_data d;
         int n = t == 0 ? ZC_MIN(2, r.n_evo) : 1;
-        rc = zc_task_data_compute(&d, &r.task, r.evo, n, s->mask, s->threads, 0, err, errlen);
+        rc = zc_task_data_compute(&d, &r.task, r.evo, n, s->mask, s->half, s->threads, 0, err,
+                                  errlen);
         if (rc == 0) {
-            m->bytes[t] = zc_arch_stats_bytes(&d.archs[0]) * (int64_t)r.n_evo;
+            zc_task_data first = d;
+            first.n_archs = 1;
+            m->bytes[t] = zc_task_data_bytes(&first) * (int64_t)r.n_evo;
+            zc_task_data_to_float(&d); /* the probes: the values evaluation sees */
             if (t == 0) store->probe_task = d;
             else zc_task_data_free(&d);
         }
     }
     zc_task_set_close(&r);
     return rc != 0 ? -1 : 0;
-}
-
-/* keep_first: drop every architecture of d after the first n. */
-static void keep_first(zc_task_data *d, int n) {
-    for (int i = n; i < d->n_archs; i++) zc_arch_stats_free(&d->archs[i]);
-    if (n < d->n_archs) d->n_archs = n;
 }
 
 /* meta_of_file: counts, accuracies, bytes and name of task t, statistics
@@ -56,7 +54,8 @@ static int meta_of_file(const zc_task_set *s, int t, zc_evolve_meta_store *store
     m->bytes[t] = zc_task_data_bytes(&d);
     snprintf(m->name[t], sizeof m->name[t], "%s", d.name);
     if (t == 0) {
-        keep_first(&d, 2);
+        zc_task_data_drop(&d, 0, ZC_MIN(2, d.n_archs));
+        zc_task_data_to_float(&d); /* the probes: the values evaluation sees */
         store->probe_task = d;
     } else {
         zc_task_data_free(&d);
@@ -108,8 +107,9 @@ int zc_evolve_local_start(zc_evolve_local *l, const zc_task_set *s, int progress
         meta->acc[t] = l->tasks[t].acc;
         meta->bytes[t] = zc_task_data_bytes(&l->tasks[t]);
     }
-    meta->probe = l->tasks[0].archs;
-    meta->n_probe = ZC_MIN(2, l->tasks[0].n_archs);
+    zc_task_data_copy_float(&l->tasks[0], 2, &l->probes);
+    meta->probe = l->probes.archs;
+    meta->n_probe = l->probes.n_archs;
     l->eval = zc_local_eval_new(l->tasks, n, s->threads, stop);
     return 0;
 }
@@ -126,5 +126,6 @@ uint64_t zc_evolve_local_elements(zc_evolve_local *l) {
 void zc_evolve_local_free(zc_evolve_local *l) {
     zc_local_eval_free(l->eval);
     for (int t = 0; t < l->n_tasks; t++) zc_task_data_free(&l->tasks[t]);
+    zc_task_data_free(&l->probes);
     memset(l, 0, sizeof *l);
 }
