@@ -35,6 +35,7 @@ static void score_help(void) {
         "                      (the same on wt_grad_noise). Repeatable\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
         "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
+        "  --exclude-stats F,\n"
         "  --image-size N, --device cpu|cuda|auto (statistics on the GPU when auto finds\n"
         "                      one and the build has CUDA)\n"
         "                      compute the statistics on the fly instead (as zcevo stats;\n"

@@ -9,6 +9,8 @@
 
 #include "common/nets/space.h"
 #include "common/stats/device.h"
+#include "common/stats/stats_h5.h"
+#include "common/util/rng.h"
 #include "common/util/parallel.h"
 #include "common/util/util.h"
 
@@ -43,6 +45,10 @@ static int read_arch_options(zc_task_options *o, zc_args *a) {
         push_arch(o, a->value);
     } else if (r->arch_file && zc_args_opt(a, "--arch-file")) {
         o->arch_file = a->value;
+    } else if (zc_args_opt(a, "--exclude-stats")) {
+        if (o->n_exclude == (int)ZC_ARRAY_LEN(o->exclude))
+            zc_usage_error(r->command, "too many --exclude-stats");
+        o->exclude[o->n_exclude++] = a->value;
     } else {
         return 0;
     }
@@ -110,6 +116,47 @@ static int resolve_arch_list(const zc_task_options *o, const zc_task *task, int 
     return n_rows;
 }
 
+static int compare_rows(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* excluded_rows: flags[row] = 1 for each table row whose architecture an
+ * --exclude-stats file holds (the file must be of the task's space). */
+static void excluded_rows(const zc_task_options *o, const zc_task *task, unsigned char *flags) {
+    char err[1024];
+    for (int f = 0; f < o->n_exclude; f++) {
+        zc_stats_set set;
+        if (zc_stats_read(o->exclude[f], 0, &set, err, sizeof err) != 0) zc_die("%s", err);
+        if (strcmp(set.cfg.space, task->space) != 0)
+            zc_die("--exclude-stats '%s' holds space %s, the task is %s", o->exclude[f],
+                   set.cfg.space, task->space);
+        for (int i = 0; i < set.n_archs; i++)
+            for (int r = 0; r < task->table.n_rows; r++)
+                if (task->table.arch_index[r] == set.archs[i].arch_index) flags[r] = 1;
+        zc_stats_set_free(&set);
+    }
+}
+
+/* sample_without: a seeded sample of n rows (all: n < 0) among the rows not
+ * flagged, sorted, into rows; returns the count. */
+static int sample_without(const zc_task *task, int n, uint64_t seed, const unsigned char *flags,
+                          int *rows) {
+    int m = 0;
+    for (int r = 0; r < task->table.n_rows; r++)
+        if (!flags[r]) rows[m++] = r;
+    if (n < 0 || n >= m) return m;
+    zc_rng rng = zc_rng_stream(seed, ZC_STREAM_ARCH_SAMPLE, 0);
+    for (int i = 0; i < n; i++) {
+        int j = i + (int)zc_rng_below(&rng, (uint64_t)(m - i));
+        int tmp = rows[i];
+        rows[i] = rows[j];
+        rows[j] = tmp;
+    }
+    qsort(rows, (size_t)n, sizeof(int), compare_rows);
+    return n;
+}
+
 void zc_task_choose(const zc_task_options *o, zc_task_choice *c) {
     char err[1024];
     memset(c, 0, sizeof *c);
@@ -122,8 +169,16 @@ void zc_task_choose(const zc_task_options *o, zc_task_choice *c) {
         zc_die("%s", err);
     int table_rows = c->task.table.n_rows;
     c->rows = zc_malloc(sizeof(int) * (size_t)(table_rows > o->n_arch ? table_rows : o->n_arch));
-    c->n_rows = o->n_arch ? resolve_arch_list(o, &c->task, c->rows)
-                          : zc_task_sample_rows(&c->task, o->archs, o->seed, c->rows);
+    if (o->n_arch) {
+        c->n_rows = resolve_arch_list(o, &c->task, c->rows);
+    } else if (o->n_exclude) {
+        unsigned char *flags = zc_calloc((size_t)table_rows + 1, 1);
+        excluded_rows(o, &c->task, flags);
+        c->n_rows = sample_without(&c->task, o->archs, o->seed, flags, c->rows);
+        free(flags);
+    } else {
+        c->n_rows = zc_task_sample_rows(&c->task, o->archs, o->seed, c->rows);
+    }
 }
 
 void zc_task_choice_free(zc_task_choice *c) {

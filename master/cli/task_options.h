@@ -1,11 +1,14 @@
 /* task_options.h: the task options that `zcevo stats`, `zcevo score`
  * (statistics computed on the fly) and `zcevo proxies` share: --data,
  * --space, --dataset, --archs N|all, --arch A (repeatable), --arch-file F,
- * --batch, --image-size, --seed, --acc-column, --device, --threads, --quiet.
+ * --batch, --image-size, --seed, --acc-column, --device, --threads, --quiet,
+ * --exclude-stats F (repeatable).
  * One reader takes them with each command's own defaults, ranges and option
  * set (zc_task_option_rules); then one set-up builds the task they name and
  * chooses its architectures (table rows): the --arch list resolved against
- * the table, else a seeded sample of --archs rows.
+ * the table, else a seeded sample of --archs rows (drawn from the rows not
+ * held by any --exclude-stats file: a test set disjoint from the
+ * architectures a proxy was evolved on).
  *
  *   zc_task_options o;
  *   zc_task_options_init(&o, &k_rules);
@@ -54,6 +57,8 @@ typedef struct {
     int threads, quiet;
     int n_arch, cap_arch;
     char **arch;            /* --arch values, then the lines of --arch-file */
+    int n_exclude;
+    const char *exclude[16]; /* --exclude-stats files                      */
 } zc_task_options;
 
 /* The task the options name and its chosen architectures. */
