@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/program/evaluator.h"
+#include "common/program/named_programs.h"
 #include "common/program/program.h"
 #include "common/util/rng.h"
 #include "tests/test_util.h"

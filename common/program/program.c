@@ -353,13 +353,3 @@ int zc_program_equal(const zc_program *a, const zc_program *b) {
     zc_program_canonical(b, &cb);
     return ca.len == cb.len && memcmp(ca.code, cb.code, ca.len) == 0;
 }
-
-/* ---- named programs ------------------------------------------------------ */
-
-const char *zc_program_named(const char *name) {
-    if (strcmp(name, "eznas-a") == 0)
-        return "frobenius(sigmoid(logdet(sign(inpact_grad_data))))";
-    if (strcmp(name, "eznas-a-wt") == 0)
-        return "frobenius(sigmoid(logdet(sign(wt_grad_noise))))";
-    return NULL;
-}

@@ -109,10 +109,4 @@ uint64_t zc_program_hash(const zc_program *p);
 /* zc_program_equal: 1 when canonical forms are equal. */
 int zc_program_equal(const zc_program *a, const zc_program *b);
 
-/* ---- named programs ------------------------------------------------------ */
-
-/* zc_program_named: text of a built-in program ("eznas-a": released form on
- * inpact_grad_data; "eznas-a-wt": the same on wt_grad_noise), or NULL. */
-const char *zc_program_named(const char *name);
-
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/program/evaluator.h"
+#include "common/program/named_programs.h"
 #include "common/program/program.h"
 #include "common/stats/stats.h"
 #include "common/stats/stats_compute.h"

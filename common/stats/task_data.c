@@ -227,26 +227,41 @@ void zc_task_data_free(zc_task_data *d) {
     memset(d, 0, sizeof *d);
 }
 
+/* spec_number: the integer field `text` of task spec `spec` named `what`,
+ * within [lo, hi]. Returns 0, or -1 with err. */
+static int spec_number(const char *spec, const char *text, const char *what, long lo, long hi,
+                       int *out, char *err, size_t errlen) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < lo || v > hi) {
+        snprintf(err, errlen, "task '%s': %s '%s' is not an integer in %ld..%ld", spec, what,
+                 text, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int zc_parse_task_spec(const char *text, char *space, size_t space_len, char *dataset,
-                       size_t dataset_len, int *batch, char *err, size_t errlen) {
+                       size_t dataset_len, int *batch, int *image_hw, char *err,
+                       size_t errlen) {
     const char *c1 = strchr(text, ':');
     if (!c1 || c1 == text || !c1[1]) {
-        snprintf(err, errlen, "task '%s' must be space:dataset[:batch], e.g. nb201:cifar10",
+        snprintf(err, errlen,
+                 "task '%s' must be space:dataset[:batch[:image_size]], e.g. nb201:cifar10",
                  text);
         return -1;
     }
     const char *c2 = strchr(c1 + 1, ':');
+    const char *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
     snprintf(space, space_len, "%.*s", (int)(c1 - text), text);
     snprintf(dataset, dataset_len, "%.*s", (int)((c2 ? c2 : c1 + strlen(c1)) - c1 - 1), c1 + 1);
     if (c2) {
-        char *end;
-        long b = strtol(c2 + 1, &end, 10);
-        if (*end || b < 1 || b > 100000) {
-            snprintf(err, errlen, "task '%s': batch '%s' is not a positive integer", text,
-                     c2 + 1);
-            return -1;
-        }
-        *batch = (int)b;
+        char num[32];
+        snprintf(num, sizeof num, "%.*s", (int)((c3 ? c3 : c2 + strlen(c2)) - c2 - 1), c2 + 1);
+        if (spec_number(text, num, "batch", 1, 100000, batch, err, errlen) != 0) return -1;
     }
+    if (c3 && spec_number(text, c3 + 1, "image size", 8, 1024, image_hw, err, errlen) != 0)
+        return -1;
     return 0;
 }

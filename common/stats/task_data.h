@@ -60,9 +60,12 @@ int64_t zc_task_data_bytes(const zc_task_data *d);
 
 void zc_task_data_free(zc_task_data *d);
 
-/* zc_parse_task_spec: "space:dataset[:batch]" into its parts (batch keeps
- * its value when absent). Returns 0, or -1 with err quoting the text. */
+/* zc_parse_task_spec: "space:dataset[:batch[:image_size]]" into its parts
+ * (batch and image_hw keep their values when absent; image_size 8..1024 is
+ * the input size, e.g. 64 for the NDS ImageNet spaces). Returns 0, or -1
+ * with err quoting the text. */
 int zc_parse_task_spec(const char *text, char *space, size_t space_len, char *dataset,
-                       size_t dataset_len, int *batch, char *err, size_t errlen);
+                       size_t dataset_len, int *batch, int *image_hw, char *err,
+                       size_t errlen);
 
 #endif

@@ -38,11 +38,11 @@ int zc_task_set_open(const zc_task_set *s, int t, int final, zc_task_set_rows *r
                      size_t errlen) {
     memset(r, 0, sizeof *r);
     char sp[32], ds[32];
-    int b = s->batch;
-    zc_parse_task_spec(s->task_spec[t], sp, sizeof sp, ds, sizeof ds, &b, err, errlen);
+    int b = s->batch, hw = 0;
+    zc_parse_task_spec(s->task_spec[t], sp, sizeof sp, ds, sizeof ds, &b, &hw, err, errlen);
     if (final && s->final_batch) b = s->final_batch;
     char *data_dir = zc_data_dir(s->data_flag[0] ? s->data_flag : NULL);
-    int rc = zc_task_setup(&r->task, data_dir, sp, ds, b, s->seed, NULL, err, errlen);
+    int rc = zc_task_setup_sized(&r->task, data_dir, sp, ds, b, s->seed, NULL, hw, err, errlen);
     free(data_dir);
     if (rc != 0) return -1;
     draw_rows(s, t, r);

@@ -20,7 +20,7 @@
 
 typedef struct {
     int n_tasks;                           /* computed tasks                  */
-    char task_spec[ZC_TASK_SET_MAX][128];  /* "space:dataset:batch"           */
+    char task_spec[ZC_TASK_SET_MAX][128];  /* "space:dataset:batch[:image]"   */
     int n_stats;                           /* statistics files                */
     char stats_file[ZC_TASK_SET_MAX][512];
     int archs_per_task;      /* evolution architectures per task (80)      */

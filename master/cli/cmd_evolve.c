@@ -49,8 +49,10 @@ static void evolve_help(void) {
         "architectures, batch 1, statistics computed here) re-scored on 200 held-out\n"
         "architectures.\n\n"
         "Tasks:\n"
-        "  --task S:D[:B]      space:dataset[:batch], computed here (repeatable;\n"
-        "                      default nb201:cifar10). imagenet16 uses CIFAR-100 images\n"
+        "  --task S:D[:B[:I]]  space:dataset[:batch[:image size]], computed here\n"
+        "                      (repeatable; default nb201:cifar10), e.g.\n"
+        "                      nds_darts_in:cifar10:1:64 (the NDS ImageNet spaces at\n"
+        "                      64x64, docs/spaces.md). imagenet16 uses CIFAR-100 images\n"
         "                      resized to 16x16 (no ImageNet16-120 images are available)\n"
         "  --stats FILE.h5     a statistics file from zcevo stats as a task (repeatable)\n"
         "  --archs-per-task N  evolution architectures per task (default 80)\n"
@@ -213,7 +215,7 @@ static int run_option(zc_args *a, zc_evolve_opts *o) {
 }
 
 /* resolve_options: the default task when none was given, task specs
- * normalised to space:dataset:batch, the terminal mask, and the checks
+ * normalised to space:dataset:batch[:image_size], the terminal mask, and the checks
  * across options (usage errors exit with ZC_EXIT_USAGE). */
 static void resolve_options(zc_evolve_opts *o) {
     char err[512];
@@ -223,11 +225,12 @@ static void resolve_options(zc_evolve_opts *o) {
         zc_usage_error("evolve", "at most %d tasks in all", ZC_TASK_SET_MAX);
     for (int t = 0; t < s->n_tasks; t++) {
         char sp[32], ds[32];
-        int b = s->batch;
-        if (zc_parse_task_spec(s->task_spec[t], sp, sizeof sp, ds, sizeof ds, &b, err,
+        int b = s->batch, hw = 0;
+        if (zc_parse_task_spec(s->task_spec[t], sp, sizeof sp, ds, sizeof ds, &b, &hw, err,
                                sizeof err) != 0)
             zc_usage_error("evolve", "%s", err);
-        snprintf(s->task_spec[t], 128, "%s:%s:%d", sp, ds, b);
+        if (hw) snprintf(s->task_spec[t], 128, "%s:%s:%d:%d", sp, ds, b, hw);
+        else snprintf(s->task_spec[t], 128, "%s:%s:%d", sp, ds, b);
     }
     if (o->gp.mu > o->gp.lambda + o->gp.population_size)
         zc_usage_error("evolve", "--mu %d is larger than the programs available", o->gp.mu);

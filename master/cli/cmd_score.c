@@ -11,6 +11,7 @@
 #include "common/util/correlation.h"
 #include "common/program/evaluator.h"
 #include "common/mpi/mpi_util.h"
+#include "common/program/named_programs.h"
 #include "common/program/program.h"
 #include "common/data/task.h"
 #include "common/util/util.h"
@@ -30,9 +31,10 @@ static void score_help(void) {
         "number of architectures, how many the program is invalid on, Kendall tau-b and\n"
         "Spearman rho between score and accuracy (over the valid ones).\n\n"
         "  --program P         program text, e.g. 'frobenius(sigmoid(logdet(sign(\n"
-        "                      inpact_grad_data))))', or a named program: eznas-a (the\n"
-        "                      released EZNAS-A, terminal inpact_grad_data), eznas-a-wt\n"
-        "                      (the same on wt_grad_noise). Repeatable\n"
+        "                      inpact_grad_data))))', or a named program (eznas-a, the\n"
+        "                      released EZNAS-A; zcevo-a, ... found by zcevo's searches:\n"
+        "                      docs/discovery.md). Repeatable\n"
+        "  --list-programs     print the named programs (name, text, what it is) and exit\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
         "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
         "  --exclude-stats F,\n"
@@ -239,7 +241,18 @@ typedef struct {
     int half;             /* --stats-precision half                      */
 } score_options;
 
-/* read_options: the command line into *o; 1 when --help was printed. */
+/* list_programs: the named programs, one per line: name, text, description
+ * (tab-separated). */
+static void list_programs(void) {
+    for (int i = 0; i < zc_program_named_count(); i++) {
+        const char *name, *about;
+        const char *text = zc_program_named_at(i, &name, &about);
+        printf("%s\t%s\t%s\n", name, text, about);
+    }
+}
+
+/* read_options: the command line into *o; 1 when --help or --list-programs
+ * was printed. */
 static int read_options(score_options *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
     zc_task_options_init(&o->task, &k_score_rules);
@@ -247,6 +260,9 @@ static int read_options(score_options *o, int argc, char **argv) {
     while (zc_args_next(&a)) {
         if (zc_args_flag(&a, "--help") || zc_args_flag(&a, "-h")) {
             score_help();
+            return 1;
+        } else if (zc_args_flag(&a, "--list-programs")) {
+            list_programs();
             return 1;
         } else if (zc_args_opt(&a, "--program")) {
             if (o->n_progs == MAX_PROGRAMS)
