@@ -24,7 +24,7 @@ run_all() { # run_all ZCEVO DIR
     local z=$1 d=$2
     rm -rf "$d" && mkdir -p "$d/single" "$d/mpi"
     (cd "$d/single" && "$z" evolve --quiet >/dev/null)                       # the main job, no arguments
-    (cd "$d/mpi" && mpirun -q -np 3 "$z" evolve --quiet >/dev/null)          # the same on 3 ranks
+    (cd "$d/mpi" && mpirun -q -np 3 "$z" evolve --quiet --worker-timeout 1800 >/dev/null)  # the same on 3 ranks (a loaded machine may stall a worker)
     (cd "$d" &&
         "$z" stats --archs 6 --batch 2 --seed 3 --out nb201.h5 --quiet &&
         "$z" stats --space nds_darts_in --archs 2 --image-size 32 --out darts.h5 --quiet &&
