@@ -50,7 +50,7 @@
  * T-CET's layer codes), proxies_gradient.c (grad_norm, snip, plain, fisher,
  * tcet_snip, grasp), proxies_jacobian.c (jacov, epe_nas), synflow.c
  * (synflow, tcet_synflow, on the float64 executor kernels/cpu/net_exec64.h),
- * proxies_zen.c, proxies_eznas.c; proxies_compute.c runs them in order,
+ * proxies_zen.c, proxies_program.c; proxies_compute.c runs them in order,
  * proxies_math.c holds the shared linear algebra, proxies_init.c the
  * initialisations and proxies.c the names.
  */

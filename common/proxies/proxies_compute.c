@@ -8,7 +8,7 @@
 
 #include "common/proxies/proxies.h"
 #include "common/proxies/proxies_codes.h"
-#include "common/proxies/proxies_eznas.h"
+#include "common/proxies/proxies_program.h"
 #include "common/proxies/proxies_gradient.h"
 #include "common/proxies/proxies_jacobian.h"
 #include "common/proxies/proxies_size.h"
@@ -104,7 +104,7 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
             out[ZC_PX_ZEN] = zc_proxy_zen(net, in->zen_x1, in->zen_x2, in->zen_rng);
         if (WANT(ZC_PX_EZNAS_A))
             out[ZC_PX_EZNAS_A] =
-                in->stats_inputs ? zc_proxy_eznas_a(net, in->stats_inputs) : NAN;
+                in->stats_inputs ? zc_proxy_named_program(net, in->stats_inputs, "eznas-a") : NAN;
     }
     free(lnwot);
     return rc;

@@ -1,6 +1,6 @@
-/* proxies_eznas.c: the EZNAS-A program as a proxy (proxies_eznas.h): the
+/* proxies_program.c: a named program as a proxy (proxies_program.h): the
  * network's EZNAS statistics, then the program evaluated on them. */
-#include "common/proxies/proxies_eznas.h"
+#include "common/proxies/proxies_program.h"
 
 #include <math.h>
 #include <string.h>
@@ -11,8 +11,8 @@
 #include "common/stats/stats.h"
 #include "common/stats/stats_compute.h"
 
-double zc_proxy_eznas_a(zc_net *net, const float *const *inputs) {
-    const char *text = zc_program_named("eznas-a");
+double zc_proxy_named_program(zc_net *net, const float *const *inputs, const char *name) {
+    const char *text = zc_program_named(name);
     if (!text) return NAN;
     zc_program prog;
     char err[256];
