@@ -86,7 +86,9 @@ def main():
             fail(f"no finished run of configuration '{config}' in '{args.runs}'")
         mins, times = [], []
         if args.markdown:
-            print(f"\n#### {config}\n")
+            tasks = " / ".join(os.path.basename(t).split(" ")[0] for t in runs[config][0][1][2])
+            print(f"\n#### {config}\n\n| seed | fitness | tau: {tasks} | min | time | best program |\n"
+                  "|---:|---:|---|---:|---:|---|")
         for seed, (prog, fitness, taus, seconds) in sorted(runs[config]):
             vals = list(taus.values())
             if args.sign:
