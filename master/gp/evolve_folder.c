@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/stats/stats_h5.h"
 #include "common/util/util.h"
 #include "master/gp/checkpoint.h"
 #include "master/gp/evolve_internal.h"
@@ -76,13 +77,18 @@ static void resume_or_init(const zc_evolve_opts *o, zc_evolve_folder *f) {
     free(ckpt);
 }
 
-/* claim_folder: the run folder is no input's home and not in the data
- * folder; create it and take its lock (dies otherwise). */
+/* claim_folder: every --stats file opens as a statistics file, none lies
+ * in the run folder, which is not in the data folder; create the folder
+ * and take its lock (dies otherwise). */
 static zc_output_lock *claim_folder(const zc_evolve_opts *o) {
     const zc_task_set *s = &o->task_set;
     char err[1200];
     struct stat st;
     if (!o->run_dir[0]) zc_die("--run-dir: empty folder name");
+    for (int i = 0; i < s->n_stats; i++) {
+        zc_stats_config cfg; /* an unreadable input fails before the folder exists */
+        if (zc_stats_read_config(s->stats_file[i], &cfg, err, sizeof err) != 0) zc_die("%s", err);
+    }
     for (int i = 0; i < s->n_stats; i++)
         if (zc_path_inside(s->stats_file[i], o->run_dir))
             zc_die("--stats '%s' lies inside the run folder '%s', where the run writes and "
