@@ -101,6 +101,19 @@ static void test_locks(void) {
     zc_output_lock_release(l);
     CHECK(!zc_file_exists(lock));
 
+    /* a holder killed but not reaped yet (a zombie, as an MPI rank whose
+     * launcher was killed with it): stale, reclaimed */
+    pid = child_takes_lock(out, report, NULL);
+    CHECK(read(report[0], &c, 1) == 1 && c == 'o');
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    CHECK(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) == 0); /* exited, not reaped */
+    CHECK(kill(pid, 0) == 0 && zc_file_exists(lock));
+    l = zc_output_lock_take(out, err, sizeof err);
+    CHECK_MSG(l != NULL, "lock of a zombie reclaimed: %s", err);
+    zc_output_lock_release(l);
+    waitpid(pid, &status, 0);
+
     /* another host's lock: refused, kept */
     write_text(lock, "12345 some-other-host\n");
     CHECK(zc_output_lock_take(out, err, sizeof err) == NULL && strstr(err, "some-other-host"));

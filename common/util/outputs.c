@@ -138,8 +138,23 @@ static int reclaim_stale(const char *lock_path, long dead_pid) {
     return removed;
 }
 
-/* holder_alive: 1 when process pid of this host runs. */
-static int holder_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
+/* holder_alive: 1 when process pid of this host runs: it exists
+ * (kill(pid, 0)) and is not a zombie (state Z or X in /proc/pid/stat: a
+ * killed process its parent has not reaped yet, e.g. an MPI rank whose
+ * launcher was killed with it). */
+static int holder_alive(long pid) {
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 1; /* no /proc: trust kill() */
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = 0;
+    const char *paren = strrchr(text, ')'); /* "pid (comm) S ..." */
+    if (!paren || paren[1] != ' ') return 1;
+    return paren[2] != 'Z' && paren[2] != 'X';
+}
 
 /* lock_refusal: err for a lock held by (pid, host); 1 when the lock is
  * stale (a dead process of this host, or garbled and old) instead. */
