@@ -23,6 +23,12 @@ LAYER_ATTRS = ["c_in", "c_out", "kernel_h", "kernel_w", "stride", "dilation", "g
                "cell"]
 
 
+def text(value):
+    """A string attribute as str: format 2 files store fixed-length UTF-8
+    strings (h5py returns bytes), format 1 files variable-length ones (str)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("file")
@@ -33,14 +39,14 @@ def main():
 
     # Read-only; works while a writer holds <file>.partial (another file).
     with h5py.File(args.file, "r") as f:
-        if f.attrs.get("format") != "zcevo-stats":
+        if text(f.attrs.get("format")) != "zcevo-stats":
             print(f"inspect_stats: '{args.file}' is not a zcevo stats file", file=sys.stderr)
             return 1
         print(f"file: {args.file}")
         print("config:")
         for name in ROOT_ATTRS:
-            print(f"  {name}: {f.attrs[name]}")
-        terminals = [t for t in f.attrs["terminals"].split(",") if t]
+            print(f"  {name}: {text(f.attrs[name])}")
+        terminals = [t for t in text(f.attrs["terminals"]).split(",") if t]
         if "inputs" in f:
             for name, d in f["inputs"].items():
                 print(f"inputs/{name}: {d.dtype} {d.shape}")
@@ -51,14 +57,14 @@ def main():
         for key in complete[:args.archs]:
             g = archs[key]
             accs = {k[4:]: float(v) for k, v in g.attrs.items() if k.startswith("acc_")}
-            print(f"arch {int(g.attrs['arch_index'])}: {g.attrs['arch_str']}")
+            print(f"arch {int(g.attrs['arch_index'])}: {text(g.attrs['arch_str'])}")
             print(f"  accuracy {float(g.attrs['accuracy']):.4f}, columns {accs}")
             n_layers = int(g.attrs["n_layers"])
             print(f"  layers: {n_layers}")
             for lkey in sorted(g["layers"])[:args.layers]:
                 layer = g["layers"][lkey]
                 meta = " ".join(f"{a}={int(layer.attrs[a])}" for a in LAYER_ATTRS)
-                print(f"  layer {lkey} {layer.attrs['name']}: {meta}")
+                print(f"  layer {lkey} {text(layer.attrs['name'])}: {meta}")
                 for t in terminals:
                     d = layer[t]
                     print(f"    {t}: {d.dtype} {d.shape}")

@@ -5,12 +5,14 @@ The SLURM statistics array (slurm/stats_array.sbatch) writes one HDF5 part per
 chunk of architectures; this script merges the parts into one statistics file
 of the same schema, as `zcevo stats` would have written it in one run:
 
-* every part must be a zcevo stats file (format "zcevo-stats", format_version 1)
-  of the SAME configuration (every root attribute except format,
-  format_version and zcevo_version) with bit-identical /inputs; otherwise
-  nothing is written and the first difference is named;
+* every part must be a zcevo stats file (format "zcevo-stats", format_version 1
+  or 2, all parts of one version) of the SAME configuration (every root
+  attribute except format, format_version and zcevo_version) with
+  bit-identical /inputs; otherwise nothing is written and the first
+  difference is named;
 * complete architectures (/archs/NNNNNN with complete = 1) are copied with
-  h5py's copy (HDF5 object copy: datasets, attributes, their order); incomplete
+  h5py's copy (HDF5 object copy: datasets with their layout and checksum
+  filter, attributes with their types, their order); incomplete
   groups are ignored; an architecture present in several parts is taken from
   the first one (equal configurations compute equal values);
 * the output is written to a temporary file in the output's folder, flushed,
@@ -32,7 +34,7 @@ import numpy as np
 
 NON_CONFIG_ATTRS = {"format", "format_version", "zcevo_version"}
 FORMAT = "zcevo-stats"
-FORMAT_VERSION = 1
+FORMAT_VERSIONS = (1, 2)
 
 
 class MergeError(Exception):
@@ -57,13 +59,18 @@ def check_part(path, f, reference):
     if attr_value(f.attrs.get("format")) != FORMAT:
         raise MergeError(f"'{path}' is not a zcevo stats file (no format='{FORMAT}' attribute)")
     version = attr_value(f.attrs.get("format_version"))
-    if version != FORMAT_VERSION:
-        raise MergeError(f"'{path}' has format_version={version}; this script reads {FORMAT_VERSION}")
+    if version not in FORMAT_VERSIONS:
+        raise MergeError(f"'{path}' has format_version={version}; this script reads "
+                         f"{' and '.join(map(str, FORMAT_VERSIONS))}")
     if "inputs" not in f or "archs" not in f:
         raise MergeError(f"'{path}' lacks /inputs or /archs (an empty or broken stats file)")
     if reference is None:
         return
     ref_path, ref = reference
+    ref_version = attr_value(ref.attrs.get("format_version"))
+    if version != ref_version:
+        raise MergeError(f"'{path}' has format_version={version}, '{ref_path}' "
+                         f"{ref_version}; parts must share one format")
     config = {k: attr_value(v) for k, v in f.attrs.items() if k not in NON_CONFIG_ATTRS}
     ref_config = {k: attr_value(v) for k, v in ref.attrs.items() if k not in NON_CONFIG_ATTRS}
     for key in sorted(set(config) | set(ref_config)):

@@ -53,6 +53,7 @@ done
 "$zcevo" score --list-programs >named.tsv || bad "--list-programs failed"
 [ "$(wc -l <named.tsv)" -ge 2 ] && ok || bad "fewer than 2 named programs"
 while IFS=$'\t' read -r name text about; do
+  rm -f by_name.csv by_text.csv   # (a score CSV is only replaced by one of the same programs)
   "$zcevo" score --stats nb.h5 --stats darts.h5 --program "$name" --csv by_name.csv --quiet >/dev/null 2>&1 &&
   "$zcevo" score --stats nb.h5 --stats darts.h5 --program "$text" --csv by_text.csv --quiet >/dev/null 2>&1 ||
     { bad "score of named program $name"; continue; }

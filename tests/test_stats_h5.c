@@ -18,6 +18,7 @@
 
 #include "common/util/rng.h"
 #include "common/stats/stats_h5.h"
+#include "common/stats/stats_config.h"
 #include "common/util/util.h"
 #include "tests/test_util.h"
 
@@ -485,13 +486,10 @@ static void test_resume_after_crash(const char *path, const zc_stats_config *cfg
 }
 
 /* test_second_writer_locked: while one process writes, a second writer of
- * the same output is refused with a message about the lock. */
+ * the same output is refused with a message about the lock, whether HDF5
+ * file locking is on or off (zcevo's own <path>.lock; the caller runs it
+ * in both settings). */
 static void test_second_writer_locked(const char *path, const zc_stats_config *cfg) {
-    const char *env = getenv("HDF5_USE_FILE_LOCKING");
-    if (env && (!strcmp(env, "FALSE") || !strcmp(env, "0"))) {
-        printf("file locking disabled by HDF5_USE_FILE_LOCKING: lock test skipped\n");
-        return;
-    }
     char err[1024];
     remove_outputs(path);
     int to_parent[2], to_child[2];
@@ -647,6 +645,264 @@ static void test_missing_terminal_in_record(const char *path, const zc_stats_con
     remove_outputs(path);
 }
 
+/* sets_equal: two read sets hold the same configuration and records,
+ * tensors bit-identical. */
+static int sets_equal(const zc_stats_set *a, const zc_stats_set *b) {
+    if (zc_stats_config_diff(&a->cfg, &b->cfg) || a->n_archs != b->n_archs) return 0;
+    for (int i = 0; i < a->n_archs; i++) {
+        const zc_arch_stats *x = &a->archs[i], *y = &b->archs[i];
+        if (x->arch_index != y->arch_index || strcmp(x->arch_str, y->arch_str) ||
+            memcmp(&x->accuracy, &y->accuracy, sizeof x->accuracy) || x->n_acc != y->n_acc ||
+            memcmp(x->acc, y->acc, sizeof x->acc) || memcmp(x->acc_name, y->acc_name,
+                                                            sizeof x->acc_name) ||
+            x->n_layers != y->n_layers)
+            return 0;
+        for (int l = 0; l < x->n_layers; l++) {
+            const zc_layer_stats *p = &x->layers[l], *q = &y->layers[l];
+            if (strcmp(p->name, q->name) || p->c_in != q->c_in || p->c_out != q->c_out ||
+                p->kernel_h != q->kernel_h || p->kernel_w != q->kernel_w ||
+                p->stride != q->stride || p->dilation != q->dilation || p->groups != q->groups ||
+                p->stage != q->stage || p->cell != q->cell)
+                return 0;
+            for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+                if (!p->t[id].data != !q->t[id].data ||
+                    (p->t[id].data && !tensors_equal(&p->t[id], &q->t[id])))
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) zc_die("cannot read '%s'", path);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = zc_malloc(*n);
+    if (fread(b, 1, *n, f) != *n) zc_die("short read of '%s'", path);
+    fclose(f);
+    return b;
+}
+
+static void write_bytes(const char *path, const unsigned char *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0) zc_die("cannot write '%s'", path);
+}
+
+/* test_flipped_bytes: a small file (2 archs of 2 layers, inputs, every
+ * stored terminal) with one byte flipped at a time: the reader either
+ * refuses with one line naming the file, or returns exactly the records of
+ * the intact file (the byte was unused); never a silent change. Every 5th
+ * byte is flipped whole (xor 0xff) and every 5th (other phase) by its
+ * lowest bit, so that both kinds of damage sweep the whole file (a full
+ * sweep of every byte, run once: 0 silent changes in 42236 flips). */
+static void test_flipped_bytes(const char *path, const char *bad, const zc_stats_config *cfg,
+                               test_inputs *in) {
+    char err[1024];
+    remove_outputs(path);
+    zc_stats_config c = *cfg;
+    c.store_params = 0;
+    zc_stats_writer *w = zc_stats_writer_open(path, &c, err, sizeof err);
+    CHECK_MSG(w != NULL, "%s", err);
+    if (!w) return;
+    CHECK(zc_stats_writer_put_inputs(w, in->data, in->noise, in->perturb, in->labels, err,
+                                     sizeof err) == 0);
+    for (int k = 0; k < 2; k++) {
+        zc_arch_stats a = make_arch(20 + k, 2, 2, 2, 2, 1);
+        CHECK(zc_stats_writer_put_arch(w, &a, NULL, 0, err, sizeof err) == 0);
+        zc_arch_stats_free(&a);
+    }
+    CHECK(zc_stats_writer_finish(w, err, sizeof err) == 0);
+    zc_stats_set good, got;
+    CHECK(zc_stats_read(path, c.terminals, &good, err, sizeof err) == 0 && good.n_archs == 2);
+    size_t n;
+    unsigned char *bytes = read_bytes(path, &n);
+    int refused = 0, same = 0, silent = 0, one_line = 1;
+    const unsigned char flips[2] = {0xff, 0x01};
+    for (int f = 0; f < 2; f++)
+        for (size_t i = (size_t)(2 * f); i < n; i += 5) {
+            bytes[i] ^= flips[f];
+            write_bytes(bad, bytes, n);
+            bytes[i] ^= flips[f];
+            if (zc_stats_read(bad, c.terminals, &got, err, sizeof err) != 0) {
+                refused++;
+                one_line &= strstr(err, bad) != NULL && strchr(err, '\n') == NULL;
+                continue;
+            }
+            if (sets_equal(&good, &got)) same++;
+            else if (silent++ < 5) printf("flip 0x%02x at byte %zu changed the values read\n",
+                                          flips[f], i);
+            zc_stats_set_free(&got);
+        }
+    printf("flipped bytes: %d refused, %d unused, %d silent changes (file %zu bytes)\n", refused,
+           same, silent, n);
+    CHECK(silent == 0 && refused > (int)n / 5 && one_line);
+    zc_stats_set_free(&good);
+    free(bytes);
+    remove_outputs(path);
+    unlink(bad);
+}
+
+/* ---- format 1 (zcevo before checksums) ---------------------------------------- */
+
+/* legacy_str: a variable-length UTF-8 string attribute, as format 1 wrote. */
+static void legacy_str(hid_t obj, const char *name, const char *value) {
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(a >= 0 && H5Awrite(a, t, &value) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+}
+
+static void legacy_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(a >= 0 && H5Awrite(a, mtype, v) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+}
+
+static void legacy_int(hid_t obj, const char *name, int v) {
+    legacy_num(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
+}
+
+/* legacy_tensor: a contiguous float32 dataset (format 1). */
+static void legacy_tensor(hid_t loc, const char *name, const zc_tensor *t) {
+    hsize_t dims[4];
+    for (int i = 0; i < t->ndim; i++) dims[i] = (hsize_t)t->shape[i];
+    hid_t sp = H5Screate_simple(t->ndim, dims, NULL);
+    hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+}
+
+/* legacy_arch: /archs/NNNNNN of format 1 (make_arch's record). */
+static void legacy_arch(hid_t archs, const zc_stats_config *c, int index) {
+    zc_arch_stats a = make_arch(index, 4 + index % 3, 2, 4, 8, 1);
+    char name[32];
+    snprintf(name, sizeof name, "%06d", index);
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED);
+    hid_t g = H5Gcreate2(archs, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    legacy_int(g, "arch_index", index);
+    legacy_str(g, "arch_str", a.arch_str);
+    legacy_num(g, "accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &a.accuracy);
+    for (int i = 0; i < a.n_acc; i++) {
+        snprintf(name, sizeof name, "acc_%s", a.acc_name[i]);
+        legacy_num(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &a.acc[i]);
+    }
+    legacy_int(g, "n_layers", a.n_layers);
+    hid_t layers = H5Gcreate2(g, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (int l = 0; l < a.n_layers; l++) {
+        const zc_layer_stats *ls = &a.layers[l];
+        snprintf(name, sizeof name, "%03d", l);
+        hid_t lg = H5Gcreate2(layers, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        legacy_str(lg, "name", ls->name);
+        const int meta[9] = {ls->c_in, ls->c_out, ls->kernel_h, ls->kernel_w, ls->stride,
+                             ls->dilation, ls->groups, ls->stage, ls->cell};
+        const char *keys[9] = {"c_in", "c_out", "kernel_h", "kernel_w", "stride", "dilation",
+                               "groups", "stage", "cell"};
+        for (int k = 0; k < 9; k++) legacy_int(lg, keys[k], meta[k]);
+        for (int id = 0; id < ZC_NUM_TERMINALS; id++)
+            if (c->terminals & (1u << id)) legacy_tensor(lg, zc_terminal_name(id), &ls->t[id]);
+        H5Gclose(lg);
+    }
+    H5Gclose(layers);
+    legacy_int(g, "complete", 1);
+    H5Gclose(g);
+    H5Pclose(gcpl);
+    zc_arch_stats_free(&a);
+}
+
+/* write_legacy_file: a format 1 statistics file as zcevo wrote it before
+ * checksums (1.8 object format, variable-length strings, contiguous data). */
+static void write_legacy_file(const char *path, const zc_stats_config *c, test_inputs *in,
+                              const int *indices, int n) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    CHECK(f >= 0);
+    char terminals[512];
+    zc_stats_terminal_list(c->terminals, terminals, sizeof terminals);
+    legacy_str(f, "format", "zcevo-stats");
+    legacy_int(f, "format_version", 1);
+    legacy_str(f, "zcevo_version", "0.1.0");
+    legacy_str(f, "space", c->space);
+    legacy_str(f, "dataset", c->dataset);
+    legacy_int(f, "batch", c->batch);
+    legacy_num(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &c->seed);
+    legacy_str(f, "terminals", terminals);
+    legacy_int(f, "store_params", 0);
+    legacy_int(f, "num_classes", c->num_classes);
+    legacy_int(f, "image_h", c->image_h);
+    legacy_int(f, "image_w", c->image_w);
+    legacy_str(f, "accuracy_column", c->accuracy_column);
+    legacy_str(f, "image_source", c->image_source);
+    hid_t g = H5Gcreate2(f, "inputs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    zc_tensor x = {4, {c->batch, 3, c->image_h, c->image_w}, in->data};
+    legacy_tensor(g, "data", &x);
+    H5Gclose(g);
+    hid_t archs = H5Gcreate2(f, "archs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (int i = 0; i < n; i++) legacy_arch(archs, c, indices[i]);
+    H5Gclose(archs);
+    CHECK(H5Fclose(f) >= 0);
+    H5Pclose(fapl);
+}
+
+/* damage_heap: set the size of the first object of the first global heap
+ * collection of path to 1 MiB (its collection is 4 KiB): the damage that
+ * made libhdf5 1.10.8 read out of bounds. Returns the collection offset. */
+static long damage_heap(const char *path) {
+    size_t n;
+    unsigned char *b = read_bytes(path, &n);
+    long at = -1;
+    for (size_t i = 0; i + 48 < n && at < 0; i++)
+        if (memcmp(b + i, "GCOL", 4) == 0 && b[i + 4] == 1) at = (long)i;
+    if (at >= 0) {
+        unsigned char *size = b + at + 16 + 8; /* first object's size field */
+        memset(size, 0, 8);
+        size[2] = 0x10; /* 1 MiB, little-endian */
+        write_bytes(path, b, n);
+    }
+    free(b);
+    return at;
+}
+
+/* test_legacy: a format 1 file is read with the same values; a writer
+ * refuses to extend it (file untouched); a damaged string heap is refused
+ * with one line before libhdf5 reads it. */
+static void test_legacy(const char *path, const zc_stats_config *cfg, test_inputs *in) {
+    char err[1024];
+    zc_stats_config c = *cfg;
+    c.store_params = 0;
+    remove_outputs(path);
+    const int indices[3] = {2, 9, 4}, sorted[3] = {2, 4, 9};
+    write_legacy_file(path, &c, in, indices, 3);
+    check_file_holds(path, sorted, 3, c.terminals);
+    check_file_holds(path, sorted, 3, mask_of("wt,inpact_data"));
+    zc_stats_config back;
+    CHECK(zc_stats_read_config(path, &back, err, sizeof err) == 0 &&
+          zc_stats_config_diff(&back, &c) == NULL);
+    uint64_t before = file_hash(path);
+    zc_stats_writer *w = zc_stats_writer_open(path, &c, err, sizeof err);
+    CHECK_MSG(w == NULL && strstr(err, "format 1") && strstr(err, path), "%s", err);
+    printf("extend format 1: %s\n", err);
+    if (w) zc_stats_writer_abandon(w);
+    CHECK(file_hash(path) == before && !partial_exists(path));
+    long at = damage_heap(path);
+    CHECK(at > 0);
+    zc_stats_set set;
+    CHECK(zc_stats_read(path, c.terminals, &set, err, sizeof err) == -1 && strstr(err, path) &&
+          strstr(err, "string heap") && strchr(err, '\n') == NULL);
+    printf("damaged format 1 heap: %s\n", err);
+    remove_outputs(path);
+}
+
 /* test_speed: NB201-like records (90 blocks over 3 stages, 4 terminals,
  * batch 1, channels 4/8/16 at 8x9/4x5/2x3: the small-dataset regime where
  * HDF5 metadata, not bandwidth, sets the speed). */
@@ -714,7 +970,14 @@ int main(int argc, char **argv) {
     test_extend(roundtrip, &cfg, &in);
     test_resume_incomplete(resume, &cfg, &in);
     test_resume_after_crash(crash, &cfg, &in);
+    const char *hdf5_locking = getenv("HDF5_USE_FILE_LOCKING");
+    char *saved = hdf5_locking ? zc_strdup(hdf5_locking) : NULL;
     test_second_writer_locked(locked, &cfg);
+    setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1); /* zcevo's lock alone */
+    test_second_writer_locked(locked, &cfg);
+    if (saved) setenv("HDF5_USE_FILE_LOCKING", saved, 1);
+    else unsetenv("HDF5_USE_FILE_LOCKING");
+    free(saved);
     char *det1 = scratch("det1.h5"), *det2 = scratch("det2.h5");
     test_deterministic(det1, det2, &cfg, &in);
     free(det1);
@@ -723,6 +986,11 @@ int main(int argc, char **argv) {
     test_corrupt_output(corrupt, &cfg);
     test_corrupt_partial(corrupt_partial, &cfg);
     test_missing_terminal_in_record(corrupt, &cfg);
+    char *flip = scratch("flip.h5"), *flipped = scratch("flipped.h5");
+    test_flipped_bytes(flip, flipped, &cfg, &in);
+    test_legacy(flip, &cfg, &in);
+    free(flip);
+    free(flipped);
     test_speed(speed);
 
     remove_outputs(resume);

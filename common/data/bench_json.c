@@ -226,8 +226,14 @@ int zc_bench_json_load(const char *data_dir, const char *table, zc_bench_table *
         set_columns(t, info->format == FORMAT_NB_MACRO ? nb : ch, 4);
     }
 
-    char *text = zc_read_text_file(t->path, "benchmark table", NULL, err, errlen);
-    if (!text) {
+    size_t len = 0;
+    char *text = zc_read_text_file(t->path, "benchmark table", &len, err, errlen);
+    const char *nul = text ? memchr(text, 0, len) : NULL;
+    if (nul)
+        zc_fail(err, errlen, "benchmark table '%s' holds a NUL byte at offset %zu (not a text "
+                "file)", t->path, (size_t)(nul - text));
+    if (!text || nul) {
+        free(text);
         zc_bench_table_free(t);
         return -1;
     }

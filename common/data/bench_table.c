@@ -133,9 +133,14 @@ int zc_bench_table_build_index(zc_bench_table *t, char *err, size_t errlen) {
 
 /* ---- loading ----------------------------------------------------------- */
 
-static int parse_table(zc_bench_table *t, const space_info *s, char *err, size_t errlen) {
+static int parse_table(zc_bench_table *t, const space_info *s, size_t len, char *err,
+                       size_t errlen) {
     const char *path = t->path;
-    char *text_end = t->text + strlen(t->text); /* a NUL inside ends the text */
+    char *text_end = t->text + len;
+    const char *nul = memchr(t->text, 0, len);
+    if (nul)
+        return zc_fail(err, errlen, "benchmark table '%s' holds a NUL byte at offset %zu (not a "
+                       "text file)", path, (size_t)(nul - t->text));
     char *cursor = t->text;
     if (text_end - cursor >= 3 && memcmp(cursor, "\xEF\xBB\xBF", 3) == 0) cursor += 3;
 
@@ -256,7 +261,7 @@ int zc_bench_csv_load(const char *data_dir, const char *space, zc_bench_table *t
         zc_bench_table_free(t);
         return -1;
     }
-    if (len == 0 || parse_table(t, s, err, errlen) != 0) {
+    if (len == 0 || parse_table(t, s, len, err, errlen) != 0) {
         if (len == 0) zc_fail(err, errlen, "empty benchmark table '%s'", t->path);
         zc_bench_table_free(t);
         return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/util/args.h"
+#include "common/util/outputs.h"
 #include "common/program/evaluator.h"
 #include "common/program/program.h"
 #include "common/util/rng.h"
@@ -27,7 +28,8 @@ static void bench_help(void) {
            "trees of depth 2..6; elementwise: chains of pointwise operations over terminals\n"
            "ending in mean, mean_abs or frobenius). Prints evaluations/s (program x\n"
            "architecture), bytes of statistics read/s, GPops/s, and the memory read bandwidth\n"
-           "measured here with the same threads.\n");
+           "measured here with the same threads. --write-programs F writes the programs timed,\n"
+           "one a line (whole or not at all; an existing F must be such a list, never --stats).\n");
 }
 
 /* ---- memory bandwidth: T threads summing a 512 MiB array ---------------- */
@@ -155,16 +157,42 @@ static zc_program *draw_programs(const bench_opts *o, const zc_task_data *d) {
     return progs;
 }
 
-/* write_programs: one program a line into path; dies when it cannot. */
+/* write_programs: one program a line into path (a temporary file renamed
+ * once complete, every write checked); dies when it cannot. */
 static void write_programs(const char *path, const zc_program *progs, int n) {
-    FILE *f = fopen(path, "w");
-    if (!f) zc_die("cannot write '%s'", path);
+    char err[1200];
+    zc_text_output out;
+    if (zc_text_output_open(&out, path, err, sizeof err) != 0) zc_die("%s", err);
     for (int i = 0; i < n; i++) {
         char text[4096];
         zc_program_print(&progs[i], text, sizeof text);
-        fprintf(f, "%s\n", text);
+        fprintf(out.f, "%s\n", text);
     }
+    if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
+}
+
+/* check_programs_file: a zc_output_check_fn for --write-programs: every
+ * line of the existing file is a program (what this option writes). */
+static int check_programs_file(const char *path, void *ctx, char *why, size_t n) {
+    (void)ctx;
+    FILE *f = fopen(path, "r");
+    if (!f) return zc_fail(why, n, "cannot be read");
+    char *line = NULL, perr[256];
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    for (int no = 1; rc == 0 && (len = getline(&line, &cap, f)) > 0; no++) {
+        zc_program p;
+        size_t text_len = (size_t)len;
+        if (line[text_len - 1] == '\n') line[--text_len] = 0;
+        if (strlen(line) != text_len)
+            rc = zc_fail(why, n, "is not a list of programs (line %d holds a NUL byte)", no);
+        else if (zc_program_parse(line, &p, perr, sizeof perr) != 0)
+            rc = zc_fail(why, n, "is not a list of programs (line %d: %s)", no, perr);
+    }
+    free(line);
     fclose(f);
+    return rc;
 }
 
 /* print_report: the figures of `secs` seconds of o->repeat passes over d
@@ -195,6 +223,12 @@ static int bench_eval(int argc, char **argv) {
     bench_opts o;
     if (parse_options(argc, argv, &o)) return ZC_EXIT_OK;
     char err[1024];
+    zc_outputs outs;
+    zc_outputs_init(&outs, "bench");
+    zc_outputs_read(&outs, o.stats);
+    if (o.write_programs)
+        zc_outputs_write(&outs, "--write-programs", o.write_programs, check_programs_file, NULL);
+    zc_outputs_claim(&outs);
     zc_task_data d;
     if (zc_task_data_load(&d, o.stats, ZC_ALL_TERMINALS, 0, err, sizeof err) != 0)
         zc_die("%s", err);
@@ -217,6 +251,7 @@ static int bench_eval(int argc, char **argv) {
     free(progs);
     zc_local_eval_free(e);
     zc_task_data_free(&d);
+    zc_outputs_release(&outs);
     return ZC_EXIT_OK;
 }
 

@@ -76,14 +76,17 @@ static void evolve_help(void) {
         "                         four 20-network subsets per evaluation); the subsets\n"
         "                         are then disjoint when S x D fits in the task\n"
         "GP (EZNAS defaults):\n"
-        "  --population 50 --lambda 50 --mu 25 --cx 0.4 --mut 0.4 --tournament 4\n"
+        "  --population 50 --lambda 50 --mu 25 (at most --population) --cx 0.4 --mut 0.4\n"
+        "  --tournament 4\n"
         "  --height 10 --generations 15 --elitism 1 --fresh 0.0 (fraction of lambda)\n"
         "  --dedup program|fitness|none   --add-noise (allow the add_noise primitive)\n"
         "  --gp KEY=VALUE      any GP setting by its config.txt name\n"
         "  --seed S            fixes every random choice (default 1)\n"
         "Run:\n"
         "  --run-dir DIR       run folder (default runs/evolve). A folder holding a\n"
-        "                      checkpoint of the same configuration is resumed\n"
+        "                      checkpoint of the same configuration is resumed; one of\n"
+        "                      another configuration is refused; DIR/run.lock keeps a second\n"
+        "                      run off the folder while this one lives\n"
         "  --resume DIR        resume DIR (a checkpoint must exist)\n"
         "  --checkpoint-every N  generations between checkpoints (default 1)\n"
         "  --keep-checkpoints K  (default 3)\n"
@@ -232,8 +235,9 @@ static void resolve_options(zc_evolve_opts *o) {
         if (hw) snprintf(s->task_spec[t], 128, "%s:%s:%d:%d", sp, ds, b, hw);
         else snprintf(s->task_spec[t], 128, "%s:%s:%d", sp, ds, b);
     }
-    if (o->gp.mu > o->gp.lambda + o->gp.population_size)
-        zc_usage_error("evolve", "--mu %d is larger than the programs available", o->gp.mu);
+    if (o->gp.mu > o->gp.population_size)
+        zc_usage_error("evolve", "--mu %d is larger than --population %d (the mu survivors of a "
+                       "generation are the next population)", o->gp.mu, o->gp.population_size);
     if (zc_gp_config_check(&o->gp, err, sizeof err) != 0) zc_usage_error("evolve", "%s", err);
     s->mask = o->gp.terminals ? o->gp.terminals : ZC_ALL_TERMINALS;
 }

@@ -4,13 +4,16 @@
  * handing out architectures: worker/proxies_job.h), into a CSV and an HDF5
  * file (both written to a temporary name and renamed when complete), and
  * print their rank correlation with the accuracy as a Markdown table. */
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util/args.h"
+#include "common/util/outputs.h"
 #include "master/cli/task_options.h"
 #include "common/util/correlation.h"
 #include "common/mpi/mpi_util.h"
@@ -53,6 +56,11 @@ static void proxies_help(void) {
         "                      on: run the same command again after a kill to resume\n"
         "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
         "  --out-corr F        the correlation table as CSV (optional)\n"
+        "                      Outputs are claimed before any work (F.lock), written whole or\n"
+        "                      not at all, never over an input or each other; an existing\n"
+        "                      one is replaced only when it is an output of this kind with\n"
+        "                      the same proxies and architectures (CSV), configuration (HDF5)\n"
+        "                      or space and dataset (correlations)\n"
         "  --threads T         architectures computed at once per process (default: number\n"
         "                      of cores)\n"
         "  --quiet             no progress lines\n\n"
@@ -62,14 +70,14 @@ static void proxies_help(void) {
 }
 
 /* write_csv: per architecture: arch_index, arch_str, accuracy and the
- * proxies of mask (written to path.partial, then renamed). Errors end the
- * program. */
+ * proxies of mask (a temporary file renamed once complete, every write
+ * checked). Errors end the program. */
 static void write_csv(const char *path, const zc_task *t, const int *rows, int n,
                       zc_proxy_mask mask, const double *values) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.partial", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) zc_die("cannot write '%s'", tmp);
+    char err[1200];
+    zc_text_output out;
+    if (zc_text_output_open(&out, path, err, sizeof err) != 0) zc_die("%s", err);
+    FILE *f = out.f;
     fprintf(f, "arch_index,arch_str,accuracy");
     for (int p = 0; p < ZC_PX_COUNT; p++)
         if (mask & (1u << p)) fprintf(f, ",%s", zc_proxy_name(p));
@@ -82,20 +90,21 @@ static void write_csv(const char *path, const zc_task *t, const int *rows, int n
             if (mask & (1u << p)) fprintf(f, ",%.17g", values[(size_t)i * ZC_PX_COUNT + p]);
         fprintf(f, "\n");
     }
-    if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
-        zc_die("cannot write '%s'", path);
+    if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
 }
 
-/* h5_attr_str: a fixed-length ASCII string attribute of obj. */
-static void h5_attr_str(hid_t obj, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(value) + 1);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(a, type, value);
-    H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
+/* h5_attr_str: a fixed-length ASCII string attribute of obj; < 0 on
+ * failure. */
+static herr_t h5_attr_str(hid_t obj, const char *name, const char *value) {
+    hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = -1;
+    herr_t r = -1;
+    if (type >= 0 && space >= 0 && H5Tset_size(type, strlen(value) + 1) >= 0 &&
+        (a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        r = H5Awrite(a, type, value);
+    if (a >= 0 && H5Aclose(a) < 0) r = -1;
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    return r;
 }
 
 /* proxy_columns: the comma-separated names of the proxies in mask into
@@ -112,31 +121,46 @@ static int proxy_columns(zc_proxy_mask mask, char names[1024]) {
 }
 
 /* h5_task_attributes: space, dataset, batch, seed, init and image_source
- * as string attributes of the file. */
-static void h5_task_attributes(hid_t f, const zc_task *t, const char *init) {
-    char buf[64];
-    h5_attr_str(f, "space", t->space);
-    h5_attr_str(f, "dataset", t->dataset);
-    snprintf(buf, sizeof buf, "%d", t->batch);
-    h5_attr_str(f, "batch", buf);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->seed);
-    h5_attr_str(f, "seed", buf);
-    h5_attr_str(f, "init", init);
-    h5_attr_str(f, "image_source", t->image_source);
+ * as string attributes of the file; < 0 on failure. */
+static herr_t h5_task_attributes(hid_t f, const zc_task *t, const char *init) {
+    char batch[32], seed[32];
+    snprintf(batch, sizeof batch, "%d", t->batch);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
+    herr_t r = h5_attr_str(f, "space", t->space);
+    r |= h5_attr_str(f, "dataset", t->dataset);
+    r |= h5_attr_str(f, "batch", batch);
+    r |= h5_attr_str(f, "seed", seed);
+    r |= h5_attr_str(f, "init", init);
+    r |= h5_attr_str(f, "image_source", t->image_source);
+    return r < 0 ? -1 : 0;
+}
+
+/* h5_dataset: a dataset of rank nd (dims) written from values, with the
+ * string attribute attr=value when attr is not NULL; < 0 on failure. */
+static herr_t h5_dataset(hid_t f, const char *name, hid_t ftype, hid_t mtype, int nd,
+                         const hsize_t *dims, const void *values, const char *attr,
+                         const char *value) {
+    hid_t space = H5Screate_simple(nd, dims, NULL), d = -1;
+    herr_t r = -1;
+    if (space >= 0 &&
+        (d = H5Dcreate2(f, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        r = H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    if (r >= 0 && attr) r = h5_attr_str(d, attr, value);
+    if (d >= 0 && H5Dclose(d) < 0) r = -1;
+    if (space >= 0) H5Sclose(space);
+    return r;
 }
 
 /* write_h5: /values (n x P float64, columns named by the attribute
  * proxy_names, comma-separated), /arch_index (int64), /accuracy
  * (float64, attribute column), attributes space, dataset, batch, seed,
- * init, image_source (written to path.partial, then renamed). Errors end
- * the program. */
+ * init, image_source (written to path.tmp.<pid>, then renamed; HDF5's own
+ * error printing off). Errors end the program with one line. */
 static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
                      zc_proxy_mask mask, const double *values, const char *init) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.partial", path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) zc_die("cannot create HDF5 file '%s'", tmp);
-    char names[1024];
+    char tmp[1100], names[1024];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int np = proxy_columns(mask, names);
     double *v = zc_malloc(sizeof(double) * (size_t)(n * np + 1));
     double *acc = zc_malloc(sizeof(double) * (size_t)(n + 1));
@@ -149,23 +173,22 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
         idx[i] = (long long)t->table.arch_index[rows[i]];
     }
     hsize_t d2[2] = {(hsize_t)n, (hsize_t)np}, d1[1] = {(hsize_t)n};
-    hid_t s2 = H5Screate_simple(2, d2, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t ds = H5Dcreate2(f, "values", H5T_IEEE_F64LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
-    h5_attr_str(ds, "proxy_names", names);
-    H5Dclose(ds);
-    ds = H5Dcreate2(f, "accuracy", H5T_IEEE_F64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    rc |= H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, acc);
-    h5_attr_str(ds, "column", t->acc_column);
-    H5Dclose(ds);
-    ds = H5Dcreate2(f, "arch_index", H5T_STD_I64LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    rc |= H5Dwrite(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx);
-    H5Dclose(ds);
-    h5_task_attributes(f, t, init);
-    H5Sclose(s1);
-    H5Sclose(s2);
-    if (H5Fclose(f) < 0 || rc < 0 || zc_fsync_rename(tmp, path) != 0)
-        zc_die("cannot write HDF5 file '%s'", path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = f < 0 ? -1 : 0;
+    if (rc >= 0)
+        rc = h5_dataset(f, "values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, v, "proxy_names",
+                        names) |
+             h5_dataset(f, "accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d1, acc, "column",
+                        t->acc_column) |
+             h5_dataset(f, "arch_index", H5T_STD_I64LE, H5T_NATIVE_LLONG, 1, d1, idx, NULL,
+                        NULL) |
+             h5_task_attributes(f, t, init);
+    if (f >= 0 && H5Fclose(f) < 0) rc = -1;
+    if (rc < 0 || zc_fsync_rename(tmp, path) != 0) {
+        unlink(tmp);
+        zc_die("cannot write HDF5 file '%s' (%s); '%s' is left as it was", path,
+               rc < 0 ? "HDF5 write failed: disk full or I/O error" : strerror(errno), path);
+    }
     free(v);
     free(acc);
     free(idx);
@@ -195,18 +218,20 @@ static proxy_correlation correlate_proxy(const zc_task *t, const int *rows, int 
     return c;
 }
 
+static const char k_corr_header[] = "space,dataset,proxy,kendall_tau,spearman_rho,n,invalid";
+
 /* print_table: Markdown correlation table on stdout (and CSV if path). */
 static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask mask,
                         const double *values, const char *csv_path) {
     double *x = zc_malloc(sizeof(double) * (size_t)(n + 1));
     double *y = zc_malloc(sizeof(double) * (size_t)(n + 1));
     FILE *csv = NULL;
-    char tmp[1100];
+    char err[1200];
+    zc_text_output out;
     if (csv_path) {
-        snprintf(tmp, sizeof tmp, "%s.partial", csv_path);
-        csv = fopen(tmp, "w");
-        if (!csv) zc_die("cannot write '%s'", tmp);
-        fprintf(csv, "space,dataset,proxy,kendall_tau,spearman_rho,n,invalid\n");
+        if (zc_text_output_open(&out, csv_path, err, sizeof err) != 0) zc_die("%s", err);
+        csv = out.f;
+        fprintf(csv, "%s\n", k_corr_header);
     }
     printf("\n### %s / %s: %d architectures, batch %d, accuracy column %s\n\n", t->space,
            t->dataset, n, t->batch, t->acc_column);
@@ -224,8 +249,7 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
             fprintf(csv, "%s,%s,%s,%.6f,%.6f,%d,%d\n", t->space, t->dataset, zc_proxy_name(p),
                     c.tau, c.rho, m, n - m);
     }
-    if (csv && (fclose(csv) != 0 || zc_fsync_rename(tmp, csv_path) != 0))
-        zc_die("cannot write '%s'", csv_path);
+    if (csv && zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
     free(x);
     free(y);
 }
@@ -279,6 +303,162 @@ static void check_options(proxies_options *o) {
     }
 }
 
+/* journal_signature: the configuration line of this run's journal. */
+static void journal_signature(const proxies_options *o, const zc_task_choice *c, char *buf,
+                              size_t n) {
+    const zc_task_options *to = &o->task;
+    snprintf(buf, n,
+             "space=%s dataset=%s batch=%d seed=%llu image=%d init=%s accuracy=%s "
+             "proxies=0x%x", to->space, to->dataset, to->batch, (unsigned long long)to->seed,
+             c->task.image_hw, o->init, c->task.acc_column, (unsigned)o->mask);
+}
+
+/* ---- the outputs a run may replace ---------------------------------------- */
+
+/* What existing outputs must be for this run to replace them: a proxies
+ * CSV of the same proxies and architectures in the same order; an HDF5
+ * file of the same configuration attributes; a correlation CSV of the same
+ * space and dataset. */
+typedef struct {
+    const proxies_options *o;
+    const zc_task_choice *c;
+    char csv_header[2048];
+    char names[1024];
+    char journal[1100];
+} proxies_identity;
+
+/* check_proxies_csv: a zc_output_check_fn for --out-csv. */
+static int check_proxies_csv(const char *path, void *ctx, char *why, size_t n) {
+    const proxies_identity *id = ctx;
+    char first[2048];
+    if (zc_output_first_line(path, first, sizeof first) < 0 ||
+        strncmp(first, "arch_index,arch_str,accuracy", 28) != 0)
+        return zc_fail(why, n, "is not a zcevo proxies CSV (its first line is not "
+                       "'arch_index,arch_str,accuracy,...')");
+    if (strcmp(first, id->csv_header) != 0)
+        return zc_fail(why, n, "holds other proxies (its header is '%.300s')", first);
+    FILE *f = fopen(path, "r");
+    if (!f) return zc_fail(why, n, "cannot be read");
+    char *line = NULL;
+    size_t cap = 0;
+    int line_no = 0, row = 0, rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
+        if (line_no++ == 0) continue; /* the header */
+        long long index = strtoll(line, NULL, 10);
+        if (row >= id->c->n_rows ||
+            index != (long long)id->c->task.table.arch_index[id->c->rows[row]])
+            rc = zc_fail(why, n, "holds other architectures (row %d is arch %lld): another "
+                         "space, sample or seed", row + 1, index);
+        row++;
+    }
+    if (rc == 0 && row != id->c->n_rows)
+        rc = zc_fail(why, n, "holds %d architectures, this run %d", row, id->c->n_rows);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* h5_attr_text: the string attribute obj/name (fixed length) into buf;
+ * "" when absent or not a string. */
+static void h5_attr_text(hid_t obj, const char *name, char *buf, size_t n) {
+    buf[0] = 0;
+    hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+    hid_t ft = a >= 0 ? H5Aget_type(a) : -1, mt = H5Tcopy(H5T_C_S1);
+    size_t size = ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0
+                      ? H5Tget_size(ft) : 0;
+    if (size > 0 && size < n && H5Tset_size(mt, size) >= 0 && H5Aread(a, mt, buf) >= 0)
+        buf[size] = 0;
+    else buf[0] = 0;
+    H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+}
+
+/* check_proxies_h5: a zc_output_check_fn for --out-h5: the attributes of
+ * write_h5 equal this run's. */
+static int check_proxies_h5(const char *path, void *ctx, char *why, size_t n) {
+    const proxies_identity *id = ctx;
+    const zc_task *t = &id->c->task;
+    char batch[32], seed[32], have[1024];
+    snprintf(batch, sizeof batch, "%d", t->batch);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
+    const char *keys[8] = {"space", "dataset", "batch", "seed", "init", "image_source",
+                           "values/proxy_names", "accuracy/column"};
+    const char *want[8] = {t->space, t->dataset, batch, seed, id->o->init, t->image_source,
+                           id->names, t->acc_column};
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) return zc_fail(why, n, "is not an HDF5 file");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return zc_fail(why, n, "cannot be opened as HDF5");
+    int rc = 0;
+    for (int k = 0; k < 8 && rc == 0; k++) {
+        const char *slash = strchr(keys[k], '/');
+        char obj[32] = ".";
+        if (slash) snprintf(obj, sizeof obj, "%.*s", (int)(slash - keys[k]), keys[k]);
+        hid_t o = H5Oopen(f, obj, H5P_DEFAULT);
+        if (o >= 0) h5_attr_text(o, slash ? slash + 1 : keys[k], have, sizeof have);
+        else have[0] = 0;
+        if (o >= 0) H5Oclose(o);
+        if (strcmp(have, want[k]) != 0)
+            rc = zc_fail(why, n, "%s: %s='%.200s', this run has '%.200s'",
+                         have[0] ? "was written by another configuration"
+                                 : "is not a zcevo proxies file",
+                         keys[k], have, want[k]);
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+/* check_corr_csv: a zc_output_check_fn for --out-corr. */
+static int check_corr_csv(const char *path, void *ctx, char *why, size_t n) {
+    const zc_task *t = &((const proxies_identity *)ctx)->c->task;
+    char first[256], prefix[128];
+    if (zc_output_first_line(path, first, sizeof first) < 0 || strcmp(first, k_corr_header) != 0)
+        return zc_fail(why, n, "is not a zcevo correlation CSV (its first line is not '%s')",
+                       k_corr_header);
+    snprintf(prefix, sizeof prefix, "%s,%s,", t->space, t->dataset);
+    FILE *f = fopen(path, "r");
+    if (!f) return zc_fail(why, n, "cannot be read");
+    char *line = NULL;
+    size_t cap = 0;
+    int row = 0, rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) > 0)
+        if (row++ > 0 && strncmp(line, prefix, strlen(prefix)) != 0)
+            rc = zc_fail(why, n, "holds the correlations of another task (row %d: '%.60s')", row,
+                         line);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* claim_outputs: rank 0, once the task is set up and before any work:
+ * the outputs (and the journal) are no input and not inside the data
+ * folder, existing ones are this run's kind and configuration, and their
+ * locks are taken. Errors end the program. */
+static void claim_outputs(proxies_options *o, const zc_task_choice *c, proxies_identity *id,
+                          zc_outputs *outs) {
+    memset(id, 0, sizeof *id);
+    id->o = o;
+    id->c = c;
+    proxy_columns(o->mask, id->names);
+    snprintf(id->csv_header, sizeof id->csv_header, "arch_index,arch_str,accuracy");
+    for (int p = 0; p < ZC_PX_COUNT; p++)
+        if (o->mask & (1u << p))
+            snprintf(id->csv_header + strlen(id->csv_header),
+                     sizeof id->csv_header - strlen(id->csv_header), ",%s", zc_proxy_name(p));
+    snprintf(id->journal, sizeof id->journal, "%s.journal", o->out_csv);
+    char signature[1024], err[2400];
+    journal_signature(o, c, signature, sizeof signature);
+    if (zc_proxies_journal_check(id->journal, signature, err, sizeof err) != 0) zc_die("%s", err);
+    zc_outputs_init(outs, "proxies");
+    zc_task_options_inputs(&o->task, outs);
+    zc_outputs_write(outs, "--out-csv", o->out_csv, check_proxies_csv, id);
+    zc_outputs_write_unlocked(outs, "--out-csv's journal", id->journal, NULL, NULL);
+    if (o->out_h5) zc_outputs_write(outs, "--out-h5", o->out_h5, check_proxies_h5, id);
+    if (o->out_corr) zc_outputs_write(outs, "--out-corr", o->out_corr, check_corr_csv, id);
+    zc_outputs_claim(outs);
+}
+
 /* The architectures a run still has to compute. */
 typedef struct {
     zc_proxies_journal *journal;
@@ -295,13 +475,9 @@ typedef struct {
  * values; r->todo lists the others. Errors end the program. */
 static void open_resume_journal(const proxies_options *o, const zc_task_choice *c,
                                 double *values, proxies_resume *r) {
-    const zc_task_options *to = &o->task;
     char signature[1024], err[1024];
     snprintf(r->path, sizeof r->path, "%s.journal", o->out_csv);
-    snprintf(signature, sizeof signature,
-             "space=%s dataset=%s batch=%d seed=%llu image=%d init=%s accuracy=%s "
-             "proxies=0x%x", to->space, to->dataset, to->batch, (unsigned long long)to->seed,
-             c->task.image_hw, o->init, c->task.acc_column, (unsigned)o->mask);
+    journal_signature(o, c, signature, sizeof signature);
     int n_rows = c->n_rows;
     r->arch_index = zc_malloc(sizeof(int64_t) * (size_t)(n_rows + 1));
     for (int i = 0; i < n_rows; i++) r->arch_index[i] = c->task.table.arch_index[c->rows[i]];
@@ -366,9 +542,12 @@ static void compute_and_write(const proxies_options *o, const zc_task_choice *c,
 /* run_proxies: set up the task and its architectures, then compute (a
  * worker rank) or compute and write (rank 0). Returns a worker rank's
  * status (0 on rank 0, which ends the program on errors). */
-static int run_proxies(const proxies_options *o, int mpi_rank, int mpi_size) {
+static int run_proxies(proxies_options *o, int mpi_rank, int mpi_size) {
     zc_task_choice c;
     zc_task_choose(&o->task, &c);
+    zc_outputs outs;
+    proxies_identity id;
+    if (mpi_rank == 0) claim_outputs(o, &c, &id, &outs);
     zc_proxies_job job = {.task = &c.task, .rows = c.rows, .n_rows = c.n_rows,
                           .mask = o->mask, .torch_init = strcmp(o->init, "torch") == 0};
     float *z1, *z2;
@@ -384,6 +563,7 @@ static int run_proxies(const proxies_options *o, int mpi_rank, int mpi_size) {
     } else {
         compute_and_write(o, &c, &job, mpi_size, values);
     }
+    if (mpi_rank == 0) zc_outputs_release(&outs);
     free(values);
     free(z1);
     free(z2);

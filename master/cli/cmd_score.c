@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/util/args.h"
+#include "common/util/outputs.h"
 #include "master/cli/task_options.h"
 #include "common/util/correlation.h"
 #include "common/program/evaluator.h"
@@ -43,7 +44,11 @@ static void score_help(void) {
         "                      compute the statistics on the fly instead (as zcevo stats;\n"
         "                      default --archs 100 --batch 16 --seed 1), keeping only the\n"
         "                      terminals the programs read, one architecture at a time\n"
-        "  --csv FILE          per-architecture scores and accuracies\n"
+        "  --acc-column C      with --stats: correlate against the stored accuracy column C\n"
+        "                      (acc_C of each architecture) instead of the file's own\n"
+        "  --csv FILE          per-architecture scores and accuracies (written whole or not\n"
+        "                      at all; an existing FILE is replaced only when it is a score\n"
+        "                      CSV of the same programs and sources; never an input)\n"
         "  --stats-precision float|half  score on the statistics as computed (float, the\n"
         "                      default) or on their memory-lean half-precision form\n"
         "                      (what `zcevo evolve --stats-precision half` evaluates;\n"
@@ -199,21 +204,86 @@ static void print_score_table(const score_table *tables, int n_tables,
     for (int s = 0; s < n_tables; s++) print_correlations(&tables[s], texts, n_progs);
 }
 
+/* csv_append_field: s as one quoted CSV field (zc_fput_csv_field's bytes)
+ * appended to t. */
+static void csv_append_field(char *t, size_t n, const char *s) {
+    size_t used = strlen(t);
+    if (used + 1 < n) t[used++] = '"';
+    for (; *s && used + 2 < n; s++) {
+        if (*s == '"') t[used++] = '"';
+        t[used++] = *s;
+    }
+    if (used + 1 < n) t[used++] = '"';
+    t[used] = 0;
+}
+
+/* score_csv_header: the first line of the CSV (without its newline). */
+static void score_csv_header(const char *const *texts, int n_progs, char *t, size_t n) {
+    snprintf(t, n, "source,arch_index,arch_str,accuracy");
+    for (int p = 0; p < n_progs; p++) {
+        if (strlen(t) + 1 < n) strcat(t, ",");
+        csv_append_field(t, n, texts[p]);
+    }
+}
+
+/* What an existing --csv must be to be replaced: the header of these
+ * programs, and rows of exactly these sources. */
+typedef struct {
+    char header[16384];
+    const char *sources[MAX_SOURCES];
+    int n_sources;
+} score_csv_identity;
+
+/* source_listed: 1 when name (len bytes) is one of id's sources. */
+static int source_listed(const score_csv_identity *id, const char *name, size_t len) {
+    for (int i = 0; i < id->n_sources; i++)
+        if (strlen(id->sources[i]) == len && strncmp(id->sources[i], name, len) == 0) return 1;
+    return 0;
+}
+
+/* check_score_csv: a zc_output_check_fn for --csv (see score_csv_identity). */
+static int check_score_csv(const char *path, void *ctx, char *why, size_t n) {
+    const score_csv_identity *id = ctx;
+    char first[16384];
+    if (zc_output_first_line(path, first, sizeof first) < 0 ||
+        strncmp(first, "source,arch_index,arch_str,accuracy", 35) != 0)
+        return zc_fail(why, n, "is not a zcevo score CSV (its first line is not "
+                       "'source,arch_index,arch_str,accuracy,...')");
+    if (strcmp(first, id->header) != 0)
+        return zc_fail(why, n, "holds the scores of other programs (its header is '%.200s')",
+                       first);
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, seen[MAX_SOURCES] = {0};
+    if (!f) return zc_fail(why, n, "cannot be read");
+    for (int row = 0; rc == 0 && getline(&line, &cap, f) > 0; row++) {
+        if (row == 0) continue;
+        size_t len = strcspn(line, ",\n");
+        if (!source_listed(id, line, len))
+            rc = zc_fail(why, n, "holds the scores of another source ('%.*s')", (int)ZC_MIN(len, 200),
+                         line);
+        for (int i = 0; i < id->n_sources; i++)
+            seen[i] |= strlen(id->sources[i]) == len && !strncmp(id->sources[i], line, len);
+    }
+    for (int i = 0; i < id->n_sources && rc == 0; i++)
+        if (!seen[i]) rc = zc_fail(why, n, "holds no scores of the source '%s'", id->sources[i]);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 /* write_score_csv: per source and architecture: source, arch_index,
- * arch_str, accuracy and the programs' scores (written to path.tmp, then
- * renamed). Errors end the program. */
+ * arch_str, accuracy and the programs' scores (a temporary file renamed
+ * once complete; every write checked). Errors end the program. */
 static void write_score_csv(const char *path, const score_table *tables, int n_tables,
                             const char *const *texts, int n_progs) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) zc_die("cannot write '%s'", tmp);
-    fprintf(f, "source,arch_index,arch_str,accuracy");
-    for (int p = 0; p < n_progs; p++) {
-        fputc(',', f);
-        zc_fput_csv_field(f, texts[p]);
-    }
-    fprintf(f, "\n");
+    char err[1200], header[16384];
+    zc_text_output out;
+    if (zc_text_output_open(&out, path, err, sizeof err) != 0) zc_die("%s", err);
+    FILE *f = out.f;
+    score_csv_header(texts, n_progs, header, sizeof header);
+    fprintf(f, "%s\n", header);
     for (int s = 0; s < n_tables; s++)
         for (int i = 0; i < tables[s].n; i++) {
             fprintf(f, "%s,%d,", tables[s].name, tables[s].arch_index[i]);
@@ -222,8 +292,7 @@ static void write_score_csv(const char *path, const score_table *tables, int n_t
             for (int p = 0; p < n_progs; p++) fprintf(f, ",%.9g", tables[s].scores[p][i]);
             fprintf(f, "\n");
         }
-    if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
-        zc_die("cannot write '%s'", path);
+    if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
 }
 
 static const zc_task_option_rules k_score_rules = {
@@ -320,16 +389,46 @@ static void parse_programs(const score_options *o, score_programs *sp) {
     }
 }
 
+/* source_label: the name of source s in the table and the CSV: the
+ * statistics file, or space/dataset/bBATCH on the fly. */
+static void source_label(const score_options *o, int s, char *buf, size_t n) {
+    if (o->n_stats) snprintf(buf, n, "%s", o->stats_files[s]);
+    else snprintf(buf, n, "%s/%s/b%d", o->task.space, o->task.dataset, o->task.batch);
+}
+
+/* use_acc_column: d's accuracies from the stored column `column` (acc_<column>
+ * of every architecture) instead of the file's accuracy column. Dies naming
+ * the file and the columns it has when one lacks it. */
+static void use_acc_column(zc_task_data *d, const char *path, const char *column) {
+    if (!column || strcmp(column, d->cfg.accuracy_column) == 0) return;
+    for (int i = 0; i < d->n_archs; i++) {
+        const zc_arch_stats *a = &d->archs[i];
+        int k = 0;
+        while (k < a->n_acc && strcmp(a->acc_name[k], column) != 0) k++;
+        if (k == a->n_acc) {
+            char have[1024] = "";
+            for (int j = 0; j < a->n_acc; j++)
+                snprintf(have + strlen(have), sizeof have - strlen(have), ", %s", a->acc_name[j]);
+            zc_die("--acc-column '%s': stats file '%s' has no such accuracy column (arch %d has "
+                   "%s%s)", column, path, a->arch_index, d->cfg.accuracy_column, have);
+        }
+        d->acc[i] = a->acc[k];
+    }
+}
+
 /* score_stats_file: the programs on every architecture of one statistics
- * file into *t (named after the file). Errors end the program. */
-static void score_stats_file(const char *path, const score_programs *sp, int threads, int half,
+ * file into *t (named after the file), against acc_column when given.
+ * Errors end the program. */
+static void score_stats_file(const score_options *o, int s, const score_programs *sp,
                              score_table *t) {
     char err[1024];
+    const char *path = o->stats_files[s];
     zc_task_data d;
-    if (zc_task_data_load(&d, path, sp->mask, half, err, sizeof err) != 0) zc_die("%s", err);
-    zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
+    if (zc_task_data_load(&d, path, sp->mask, o->half, err, sizeof err) != 0) zc_die("%s", err);
+    use_acc_column(&d, path, o->task.acc_column);
+    zc_local_eval *e = zc_local_eval_new(&d, 1, o->task.threads, NULL);
     table_alloc(t, d.n_archs, sp->n);
-    snprintf(t->name, sizeof t->name, "%s", path);
+    source_label(o, s, t->name, sizeof t->name);
     double *flat = zc_malloc(sizeof(double) * (size_t)d.n_archs * sp->n);
     double *const scores[1] = {flat};
     zc_local_eval_score(e, sp->progs, sp->n, scores, err, sizeof err);
@@ -355,7 +454,7 @@ static void score_on_the_fly(const score_options *o, const score_programs *sp, i
     zc_task_choice c;
     zc_task_choose(to, &c);
     table_alloc(t, c.n_rows, sp->n);
-    snprintf(t->name, sizeof t->name, "%s/%s/b%d", to->space, to->dataset, to->batch);
+    source_label(o, 0, t->name, sizeof t->name);
     if (!to->quiet)
         fprintf(stderr, "score: %d architectures of %s/%s at batch %d (%s), terminals kept: "
                 "%d of 22\n", c.n_rows, to->space, to->dataset, to->batch, c.task.image_source,
@@ -382,8 +481,7 @@ static void score_and_report(const score_options *o, const score_programs *sp, i
     score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
     double t0 = zc_now();
     if (o->n_stats)
-        for (int s = 0; s < o->n_stats; s++)
-            score_stats_file(o->stats_files[s], sp, o->task.threads, o->half, &tables[s]);
+        for (int s = 0; s < o->n_stats; s++) score_stats_file(o, s, sp, &tables[s]);
     else
         score_on_the_fly(o, sp, mpi_rank, mpi_size, &tables[0]);
     if (mpi_rank == 0) {
@@ -393,6 +491,25 @@ static void score_and_report(const score_options *o, const score_programs *sp, i
     }
     for (int s = 0; s < n_tables; s++) table_free(&tables[s], sp->n);
     free(tables);
+}
+
+/* claim_csv: rank 0, before any work: --csv is no input (a statistics
+ * file, the data folder), and an existing one is a score CSV of these
+ * programs and sources (id); its lock is taken. Errors end the program. */
+static void claim_csv(score_options *o, const score_programs *sp, score_csv_identity *id,
+                      char labels[][160], zc_outputs *outs) {
+    zc_outputs_init(outs, "score");
+    if (!o->csv) return;
+    for (int s = 0; s < o->n_stats; s++) zc_outputs_read(outs, o->stats_files[s]);
+    if (!o->n_stats) zc_task_options_inputs(&o->task, outs);
+    score_csv_header(sp->texts, sp->n, id->header, sizeof id->header);
+    id->n_sources = o->n_stats ? o->n_stats : 1;
+    for (int s = 0; s < id->n_sources; s++) {
+        source_label(o, s, labels[s], 160);
+        id->sources[s] = labels[s];
+    }
+    zc_outputs_write(outs, "--csv", o->csv, check_score_csv, id);
+    zc_outputs_claim(outs);
 }
 
 int zc_cmd_score(int argc, char **argv) {
@@ -406,10 +523,17 @@ int zc_cmd_score(int argc, char **argv) {
         check_options(&o);
         score_programs *sp = zc_malloc(sizeof *sp);
         parse_programs(&o, sp);
+        score_csv_identity *id = zc_calloc(1, sizeof *id);
+        char(*labels)[160] = zc_calloc(MAX_SOURCES, 160);
+        zc_outputs outs;
+        if (mpi_rank == 0) claim_csv(&o, sp, id, labels, &outs);
         if (mpi_rank != 0 && o.n_stats) /* statistics files: rank 0 scores alone */
             zc_mpi_restore_stderr();
         else
             score_and_report(&o, sp, mpi_rank, mpi_size);
+        if (mpi_rank == 0) zc_outputs_release(&outs);
+        free(labels);
+        free(id);
         free(sp);
     }
     zc_task_options_free(&o.task);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/util/args.h"
+#include "common/util/outputs.h"
 #include "master/cli/task_options.h"
 #include "common/stats/stats_compute.h"
 #include "common/stats/stats_h5.h"
@@ -49,7 +50,10 @@ static void stats_help(void) {
         "                      cifar10valid_valid; otherwise the dataset's test column)\n"
         "  --out FILE.h5       output (default stats_<space>_<dataset>_b<batch>.h5). Re-running\n"
         "                      with the same file skips complete architectures; the file is\n"
-        "                      written as FILE.h5.partial and renamed when complete\n"
+        "                      written as FILE.h5.partial and renamed when complete, while\n"
+        "                      FILE.h5.lock keeps other runs off it. A file of another\n"
+        "                      configuration, of format 1 or not a stats file is refused;\n"
+        "                      so is an output inside the data folder or equal to --arch-file\n"
         "  --store-params      also store every initial parameter (PyTorch state_dict names)\n"
         "  --threads T         architectures computed at once (default: number of cores)\n"
         "  --device D          cpu | cuda | auto (default auto: the GPU of this rank's local\n"
@@ -110,6 +114,17 @@ static void check_options(stats_options *o, int mpi_size) {
                  o->task.dataset, o->task.batch);
         o->out = o->default_out;
     }
+}
+
+/* claim_output: rank 0, before any work: --out is a file name, not the
+ * --arch-file nor inside the data folder (the writer then takes its lock
+ * and checks an existing file). Errors end the program. */
+static void claim_output(stats_options *o, zc_outputs *outs) {
+    zc_outputs_init(outs, "stats");
+    if (o->discard) return;
+    zc_task_options_inputs(&o->task, outs);
+    zc_outputs_write_unlocked(outs, "--out", o->out, NULL, NULL);
+    zc_outputs_claim(outs);
 }
 
 /* compute_worker_share: a worker rank: its share of rank 0's list of rows
@@ -343,6 +358,8 @@ int zc_cmd_stats(int argc, char **argv) {
     stats_options o;
     if (read_options(&o, argc, argv) == 0) {
         check_options(&o, mpi_size);
+        zc_outputs outs;
+        if (mpi_rank == 0) claim_output(&o, &outs);
         zc_task_choice c;
         zc_task_choose(&o.task, &c);
         if (mpi_rank != 0) compute_worker_share(&o, &c, mpi_rank, mpi_size);

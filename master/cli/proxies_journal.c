@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util/util.h"
 
@@ -124,6 +125,16 @@ static zc_proxies_journal *open_for_append(const char *path, const int64_t *arch
     return j;
 }
 
+int zc_proxies_journal_check(const char *path, const char *signature, char *err, size_t errlen) {
+    char header[2048];
+    snprintf(header, sizeof header, "%s%s\n", JOURNAL_MAGIC, signature);
+    FILE *in = fopen(path, "r");
+    if (!in) return 0;
+    int same = same_run(in, path, header, err, errlen);
+    fclose(in);
+    return same ? 0 : -1;
+}
+
 zc_proxies_journal *zc_proxies_journal_open(const char *path, const char *signature,
                                             const int64_t *arch_index, int n_rows, int n_values,
                                             double *values, unsigned char *done, int *n_done,
@@ -149,10 +160,18 @@ zc_proxies_journal *zc_proxies_journal_open(const char *path, const char *signat
     }
     if (in) {
         replay(in, out, arch_index, n_rows, n_values, values, done, n_done);
+        int bad = ferror(in);
         fclose(in);
+        if (bad) {
+            snprintf(err, errlen, "cannot read the journal '%s'; it is left as it was", path);
+            fclose(out);
+            remove(tmp);
+            return NULL;
+        }
     }
-    if (fflush(out) != 0 || fclose(out) != 0 || zc_fsync_rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write the journal '%s'", path);
+    int bad = ferror(out) || fflush(out) != 0 || fsync(fileno(out)) != 0;
+    if (fclose(out) != 0 || bad || zc_fsync_rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write the journal '%s': %s", path, strerror(errno));
         remove(tmp);
         return NULL;
     }

@@ -27,6 +27,12 @@ zc_proxies_journal *zc_proxies_journal_open(const char *path, const char *signat
                                             double *values, unsigned char *done, int *n_done,
                                             char *err, size_t errlen);
 
+/* zc_proxies_journal_check: 0 when no journal exists at path or its first
+ * line names the configuration `signature`; -1 with err ("journal 'x'
+ * belongs to another run (...); delete it or choose another --out-csv")
+ * otherwise. Reads only; a run checks this before any other work. */
+int zc_proxies_journal_check(const char *path, const char *signature, char *err, size_t errlen);
+
 /* zc_proxies_journal_put: append position pos's values (flushed at once).
  * Matches zc_proxies_done_fn (ctx = the journal). A write error is reported
  * once on stderr and journaling stops (the run itself goes on). */

@@ -72,19 +72,44 @@ int zc_task_options_read(zc_task_options *o, zc_args *a) {
     return 1;
 }
 
-/* read_arch_file: append the architectures of `path`, one per line */
+/* text_line_problem: why line (len bytes) is not a line of text: a NUL or
+ * another control byte (tab excepted); NULL when it is text. */
+static const char *text_line_problem(const char *line, size_t len, unsigned char *bad) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == 0 || (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+            *bad = c;
+            return c == 0 ? "a NUL byte" : "a control byte";
+        }
+    }
+    return NULL;
+}
+
+/* read_arch_file: append the architectures of `path`, one per line; a
+ * binary file (NUL or control bytes) is refused naming the line. */
 static void read_arch_file(zc_task_options *o, const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) zc_die("cannot read architecture file '%s'", path);
-    char line[1024];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = 0;
+    char err[1024];
+    size_t len = 0;
+    char *text = zc_read_text_file(path, "architecture file", &len, err, sizeof err);
+    if (!text) zc_die("%s", err);
+    int line_no = 0;
+    for (char *line = text; line < text + len;) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        char *end = nl ? nl : text + len;
+        unsigned char bad = 0;
+        line_no++;
+        const char *problem = text_line_problem(line, (size_t)(end - line), &bad);
+        if (problem)
+            zc_die("architecture file '%s' line %d holds %s (0x%02x): not a text file", path,
+                   line_no, problem, bad);
+        *end = 0;
+        line[strcspn(line, "\r")] = 0;
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
-        if (!*s || *s == '#') continue;
-        push_arch(o, s);
+        if (*s && *s != '#') push_arch(o, s);
+        line = end + 1;
     }
-    fclose(f);
+    free(text);
     if (o->n_arch == 0) zc_die("architecture file '%s' lists no architecture", path);
 }
 
@@ -94,10 +119,18 @@ void zc_task_options_check(zc_task_options *o) {
     if (o->arch_file) read_arch_file(o, o->arch_file);
 }
 
+void zc_task_options_inputs(zc_task_options *o, zc_outputs *outs) {
+    if (!o->data_dir) o->data_dir = zc_data_dir(o->data_flag);
+    zc_outputs_read_dir(outs, o->data_dir);
+    zc_outputs_read(outs, o->arch_file);
+}
+
 void zc_task_options_free(zc_task_options *o) {
     for (int i = 0; i < o->n_arch; i++) free(o->arch[i]);
     free(o->arch);
+    free(o->data_dir);
     o->arch = NULL;
+    o->data_dir = NULL;
     o->n_arch = o->cap_arch = 0;
 }
 

@@ -30,6 +30,7 @@
 
 #include "common/data/task.h"
 #include "common/util/args.h"
+#include "common/util/outputs.h"
 
 /* What one command accepts and its defaults. */
 typedef struct {
@@ -59,6 +60,7 @@ typedef struct {
     char **arch;            /* --arch values, then the lines of --arch-file */
     int n_exclude;
     const char *exclude[16]; /* --exclude-stats files                      */
+    char *data_dir;         /* resolved by zc_task_options_inputs (malloc'd) */
 } zc_task_options;
 
 /* The task the options name and its chosen architectures. */
@@ -83,11 +85,17 @@ int zc_task_options_read(zc_task_options *o, zc_args *a);
 /* zc_task_options_check: once every option is read: an unknown --space is
  * a usage error (when the rules check it); the lines of --arch-file are
  * appended to the --arch list (blank lines and '#' comments skipped); an
- * unreadable file, or no architecture at all after it, ends the program
- * (zc_die). */
+ * unreadable file, a line with a byte that is not printable text (a NUL,
+ * a control character: a binary file; named by line and byte value, never
+ * echoed), or no architecture at all ends the program (zc_die). */
 void zc_task_options_check(zc_task_options *o);
 
-/* zc_task_options_free: the --arch list. */
+/* zc_task_options_inputs: the files the task reads, for the output checks
+ * of common/util/outputs.h: the data folder (resolved as zc_task_choose
+ * does; a missing one ends the program) and --arch-file. */
+void zc_task_options_inputs(zc_task_options *o, zc_outputs *outs);
+
+/* zc_task_options_free: the --arch list and the resolved data folder. */
 void zc_task_options_free(zc_task_options *o);
 
 /* zc_task_choose: resolve the data folder, set up the task (space,

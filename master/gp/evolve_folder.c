@@ -1,11 +1,13 @@
-/* evolve_folder.c: the run folder of `zcevo evolve`: the configuration text
- * that fixes results, the refusal of a folder of another configuration, a
- * finished run, resume from the latest checkpoint, checkpoints (see
- * evolve_internal.h). */
+/* evolve_folder.c: the run folder of `zcevo evolve`: its lock, the
+ * configuration text that fixes results, the refusal of a folder of
+ * another configuration, a finished run, resume from the latest
+ * checkpoint, checkpoints (see evolve_internal.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/stats/stats_h5.h"
 #include "common/util/util.h"
 #include "master/gp/checkpoint.h"
 #include "master/gp/evolve_internal.h"
@@ -77,9 +79,40 @@ static void resume_or_init(const zc_evolve_opts *o, zc_evolve_folder *f) {
     free(ckpt);
 }
 
+/* claim_folder: every --stats file opens as a statistics file, none lies
+ * in the run folder, which is not in the data folder; create the folder
+ * and take its lock (dies otherwise). */
+static zc_output_lock *claim_folder(const zc_evolve_opts *o) {
+    const zc_task_set *s = &o->task_set;
+    char err[1200];
+    struct stat st;
+    if (!o->run_dir[0]) zc_die("--run-dir: empty folder name");
+    for (int i = 0; i < s->n_stats; i++) {
+        zc_stats_config cfg; /* an unreadable input fails before the folder exists */
+        if (zc_stats_read_config(s->stats_file[i], &cfg, err, sizeof err) != 0) zc_die("%s", err);
+    }
+    for (int i = 0; i < s->n_stats; i++)
+        if (zc_path_inside(s->stats_file[i], o->run_dir))
+            zc_die("--stats '%s' lies inside the run folder '%s', where the run writes and "
+                   "deletes files; move it or choose another --run-dir",
+                   s->stats_file[i], o->run_dir);
+    const char *data = s->data_flag[0] ? s->data_flag : getenv("ZCEVO_DATA");
+    if (!data || !data[0]) data = "../shared/data";
+    if (stat(data, &st) == 0 && S_ISDIR(st.st_mode) &&
+        (zc_path_inside(o->run_dir, data) || zc_same_file(o->run_dir, data)))
+        zc_die("run folder '%s' lies inside the data folder '%s'; write it elsewhere", o->run_dir,
+               data);
+    if (zc_evolve_mkdir_p(o->run_dir) != 0) zc_die("cannot create run folder '%s'", o->run_dir);
+    char *base = zc_path_join(o->run_dir, "run");
+    zc_output_lock *lock = zc_output_lock_take(base, err, sizeof err);
+    free(base);
+    if (!lock) zc_die("run folder '%s': %s", o->run_dir, err);
+    return lock;
+}
+
 int zc_evolve_folder_open(const zc_evolve_opts *o, zc_evolve_folder *f) {
     memset(f, 0, sizeof *f);
-    if (zc_evolve_mkdir_p(o->run_dir) != 0) zc_die("cannot create run folder '%s'", o->run_dir);
+    f->lock = claim_folder(o);
     f->config = zc_evolve_config_text(o);
     f->result_path = zc_path_join(o->run_dir, "result.txt");
     f->log_path = zc_path_join(o->run_dir, "log.csv");
@@ -91,6 +124,7 @@ int zc_evolve_folder_open(const zc_evolve_opts *o, zc_evolve_folder *f) {
                o->run_dir, f->config_path);
     free(old_config);
     if (finished_already(o, f)) {
+        zc_output_lock_release(f->lock);
         free(f->config);
         free(f->result_path);
         free(f->log_path);
@@ -112,6 +146,7 @@ void zc_evolve_folder_checkpoint(const zc_evolve_opts *o, zc_evolve_folder *f) {
 }
 
 void zc_evolve_folder_free(zc_evolve_folder *f) {
+    zc_output_lock_release(f->lock);
     zc_gp_free(&f->st);
     zc_text_free(&f->log);
     free(f->config);

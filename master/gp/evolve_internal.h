@@ -12,6 +12,7 @@
 
 #include "common/program/evaluator.h"
 #include "common/program/local_eval.h"
+#include "common/util/outputs.h"
 #include "master/gp/evolve.h"
 
 /* ---- text (evolve_text.c) ------------------------------------------------------ */
@@ -29,7 +30,8 @@ void zc_text_printf(zc_text *s, const char *fmt, ...) __attribute__((format(prin
 void zc_text_free(zc_text *s);
 
 /* zc_evolve_read_text: the whole file at path (malloc'd), or NULL when it
- * cannot be opened. */
+ * does not exist; a file that exists but cannot be read, or holds a NUL
+ * byte, ends the program naming it. */
 char *zc_evolve_read_text(const char *path);
 
 /* zc_evolve_write_text: path <- text atomically (temporary file, fsync,
@@ -52,10 +54,16 @@ typedef struct {
     char *config_path, *log_path, *result_path;
     zc_text log;             /* log.csv so far                              */
     zc_gp_state st;          /* initialised, or resumed from a checkpoint   */
+    zc_output_lock *lock;    /* run_dir/run.lock: one run per folder        */
 } zc_evolve_folder;
 
-/* zc_evolve_folder_open: create o->run_dir; die when it holds a run of
- * another configuration, or with --resume and no readable checkpoint.
+/* zc_evolve_folder_open: create o->run_dir and take its lock
+ * (run_dir/run.lock, common/util/outputs.h: a second run on the same
+ * folder is refused while the first lives, whatever the file system's
+ * locking); die when the lock is held, a --stats file lies inside the
+ * folder (the run writes and deletes files there), the folder lies inside
+ * the data folder, it holds a run of another configuration, or with
+ * --resume and no readable checkpoint.
  * Returns 1 when the run is finished already (result.txt printed, one line
  * on stderr, nothing held), else 0 with the state initialised from the seed
  * or resumed from the latest checkpoint (its log restored) and config.txt
@@ -66,7 +74,8 @@ int zc_evolve_folder_open(const zc_evolve_opts *o, zc_evolve_folder *f);
  * log in o->run_dir (keeping o->keep_checkpoints); dies on failure. */
 void zc_evolve_folder_checkpoint(const zc_evolve_opts *o, zc_evolve_folder *f);
 
-/* zc_evolve_folder_free: release what zc_evolve_folder_open holds. */
+/* zc_evolve_folder_free: release what zc_evolve_folder_open holds (the
+ * lock included). */
 void zc_evolve_folder_free(zc_evolve_folder *f);
 
 /* ---- local score backend (evolve_tasks.c) ----------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util/util.h"
 #include "master/gp/evolve_internal.h"
@@ -33,14 +34,13 @@ void zc_text_free(zc_text *s) {
 }
 
 char *zc_evolve_read_text(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    zc_text s = {0};
-    zc_text_printf(&s, "%s", "");
-    char line[4096];
-    while (fgets(line, sizeof line, f)) zc_text_printf(&s, "%s", line);
-    fclose(f);
-    return s.buf;
+    char err[1200];
+    size_t len = 0;
+    if (access(path, F_OK) != 0 && errno == ENOENT) return NULL;
+    char *text = zc_read_text_file(path, "run folder file", &len, err, sizeof err);
+    if (!text) zc_die("%s", err);
+    if (strlen(text) != len) zc_die("run folder file '%s' holds a NUL byte (damaged)", path);
+    return text;
 }
 
 void zc_evolve_write_text(const char *path, const char *text) {
