@@ -1,6 +1,7 @@
 /* cmd_score.c: `zcevo score`: score proxy programs on architectures (from
  * statistics files, or computed on the fly keeping only what the programs
- * need) and report their rank correlation with accuracy. */
+ * need, or SR formulas on the values of proxies files) and report their
+ * rank correlation with accuracy. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/data/task.h"
 #include "common/util/util.h"
 #include "master/cli/commands.h"
+#include "common/stats/proxies_h5.h"
 #include "common/stats/task_data.h"
 #include "common/program/local_eval.h"
 #include "common/stats/stats_job.h"
@@ -24,8 +26,9 @@
 
 static void score_help(void) {
     printf(
-        "usage: zcevo score (--stats FILE.h5 ... | --space S --dataset D [--archs N|all]\n"
-        "                   [--arch A ...] [--batch B]) --program P [--program P ...]\n\n"
+        "usage: zcevo score (--stats FILE.h5 ... | --proxies FILE.h5 ... | --space S\n"
+        "                   --dataset D [--archs N|all] [--arch A ...] [--batch B])\n"
+        "                   --program P [--program P ...]\n\n"
         "Score proxy programs on architectures and print, per source and program: the\n"
         "number of architectures, how many the program is invalid on, Kendall tau-b and\n"
         "Spearman rho between score and accuracy (over the valid ones).\n\n"
@@ -34,6 +37,10 @@ static void score_help(void) {
         "                      released EZNAS-A, terminal inpact_grad_data), eznas-a-wt\n"
         "                      (the same on wt_grad_noise). Repeatable\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
+        "  --proxies FILE.h5   a proxies file from zcevo proxies --out-h5 (repeatable, same\n"
+        "                      columns): programs over its values (SR formulas, terminals\n"
+        "                      named by its columns, e.g. 'pdiv(synflow, psqrt(params))'\n"
+        "                      or just 'nwot'; docs/sr_nas.md)\n"
         "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
         "  --image-size N, --device cpu|cuda|auto (statistics on the GPU when auto finds\n"
         "                      one and the build has CUDA)\n"
@@ -226,6 +233,9 @@ typedef struct {
     zc_task_options task; /* on-the-fly statistics */
     const char *stats_files[MAX_SOURCES];
     int n_stats;
+    const char *values_files[MAX_SOURCES]; /* --proxies */
+    int n_values;
+    zc_term_names columns;                 /* the first one's columns */
     const char *prog_texts[MAX_PROGRAMS];
     int n_progs;
     const char *csv;
@@ -248,6 +258,10 @@ static int read_options(score_options *o, int argc, char **argv) {
             if (o->n_stats == MAX_SOURCES)
                 zc_usage_error("score", "at most %d --stats", MAX_SOURCES);
             o->stats_files[o->n_stats++] = a.value;
+        } else if (zc_args_opt(&a, "--proxies")) {
+            if (o->n_values == MAX_SOURCES)
+                zc_usage_error("score", "at most %d --proxies", MAX_SOURCES);
+            o->values_files[o->n_values++] = a.value;
         } else if (zc_task_options_read(&o->task, &a)) continue;
         else if (zc_args_opt(&a, "--csv")) o->csv = a.value;
         else zc_args_unknown(&a);
@@ -259,10 +273,13 @@ static int read_options(score_options *o, int argc, char **argv) {
  * when neither is given). Usage errors. */
 static void check_options(score_options *o) {
     if (o->n_progs == 0) zc_usage_error("score", "give at least one --program");
-    if (o->n_stats && o->task.space)
-        zc_usage_error("score", "--stats and --space exclude each other");
-    if (!o->n_stats && !o->task.space) o->task.space = "nb201";
+    if ((o->n_stats != 0) + (o->n_values != 0) + (o->task.space != NULL) > 1)
+        zc_usage_error("score", "--stats, --proxies and --space exclude each other");
+    if (!o->n_stats && !o->n_values && !o->task.space) o->task.space = "nb201";
     zc_task_options_check(&o->task);
+    char err[1024];
+    if (o->n_values && zc_proxies_h5_names(o->values_files[0], &o->columns, err, sizeof err))
+        zc_die("%s", err);
 }
 
 /* The programs, parsed, with the text the table and the CSV show. */
@@ -279,27 +296,32 @@ typedef struct {
 static void parse_programs(const score_options *o, score_programs *sp) {
     sp->n = o->n_progs;
     sp->mask = 0;
+    const zc_term_names *names = o->n_values ? &o->columns : NULL;
     for (int p = 0; p < o->n_progs; p++) {
         const char *named = zc_program_named(o->prog_texts[p]);
         char err[256];
-        if (zc_program_parse(named ? named : o->prog_texts[p], &sp->progs[p], err, sizeof err) != 0)
+        if (zc_program_parse_names(named ? named : o->prog_texts[p], names, &sp->progs[p], err,
+                                   sizeof err) != 0)
             zc_usage_error("score", "--program '%s': %s", o->prog_texts[p], err);
         sp->mask |= zc_program_terminals(&sp->progs[p]);
         if (named) sp->texts[p] = o->prog_texts[p];
         else {
-            zc_program_print(&sp->progs[p], sp->printed[p], sizeof sp->printed[p]);
+            zc_program_print_names(&sp->progs[p], names, sp->printed[p], sizeof sp->printed[p]);
             sp->texts[p] = sp->printed[p];
         }
     }
 }
 
 /* score_stats_file: the programs on every architecture of one statistics
- * file into *t (named after the file). Errors end the program. */
-static void score_stats_file(const char *path, const score_programs *sp, int threads,
-                             score_table *t) {
+ * file (columns NULL) or proxies file (with those columns) into *t (named
+ * after the file). Errors end the program. */
+static void score_stats_file(const char *path, const zc_term_names *columns,
+                             const score_programs *sp, int threads, score_table *t) {
     char err[1024];
     zc_task_data d;
-    if (zc_task_data_load(&d, path, sp->mask, err, sizeof err) != 0) zc_die("%s", err);
+    int rc = columns ? zc_proxies_h5_load(path, columns, &d, err, sizeof err)
+                     : zc_task_data_load(&d, path, sp->mask, err, sizeof err);
+    if (rc != 0) zc_die("%s", err);
     zc_local_eval *e = zc_local_eval_new(&d, 1, threads, NULL);
     table_alloc(t, d.n_archs, sp->n);
     snprintf(t->name, sizeof t->name, "%s", path);
@@ -351,13 +373,15 @@ static void score_on_the_fly(const score_options *o, const score_programs *sp, i
  * the fly); rank 0 prints them and writes the CSV. */
 static void score_and_report(const score_options *o, const score_programs *sp, int mpi_rank,
                              int mpi_size) {
-    int n_tables = o->n_stats ? o->n_stats : 1;
+    int n_files = o->n_stats + o->n_values;
+    int n_tables = n_files ? n_files : 1;
     score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
     double t0 = zc_now();
-    if (o->n_stats)
-        for (int s = 0; s < o->n_stats; s++)
-            score_stats_file(o->stats_files[s], sp, o->task.threads, &tables[s]);
-    else
+    for (int s = 0; s < o->n_stats; s++)
+        score_stats_file(o->stats_files[s], NULL, sp, o->task.threads, &tables[s]);
+    for (int s = 0; s < o->n_values; s++)
+        score_stats_file(o->values_files[s], &o->columns, sp, o->task.threads, &tables[s]);
+    if (!n_files)
         score_on_the_fly(o, sp, mpi_rank, mpi_size, &tables[0]);
     if (mpi_rank == 0) {
         print_score_table(tables, n_tables, sp->texts, sp->n);
@@ -379,7 +403,7 @@ int zc_cmd_score(int argc, char **argv) {
         check_options(&o);
         score_programs *sp = zc_malloc(sizeof *sp);
         parse_programs(&o, sp);
-        if (mpi_rank != 0 && o.n_stats) /* statistics files: rank 0 scores alone */
+        if (mpi_rank != 0 && (o.n_stats || o.n_values)) /* files: rank 0 scores alone */
             zc_mpi_restore_stderr();
         else
             score_and_report(&o, sp, mpi_rank, mpi_size);

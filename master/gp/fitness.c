@@ -68,12 +68,14 @@ double zc_fitness_of(const zc_fitness_spec *f, double *const *scores, int p) {
         double sum = 0;
         for (int d = 0; d < f->draws; d++) {
             const int *idx = f->subsets[t] + (size_t)d * len;
+            int m = 0;
             for (int i = 0; i < len; i++) {
-                x[i] = s[idx[i]];
-                y[i] = f->acc[t][idx[i]];
-                if (!isfinite(x[i])) return NAN;
+                x[m] = s[idx[i]];
+                y[m] = f->acc[t][idx[i]];
+                if (isfinite(x[m])) m++;
+                else if (!f->omit_invalid) return NAN;
             }
-            double tau = zc_kendall_tau_b(x, y, len);
+            double tau = zc_kendall_tau_b(x, y, m);
             if (isnan(tau)) return NAN;
             sum += f->abs_tau ? fabs(tau) : tau;
         }

@@ -10,7 +10,10 @@
  * reverse, as EZNAS), `signed` keeps it; a task's value is the mean over its
  * draws; fitness is the min (EZNAS) or mean over tasks. A program that is
  * invalid (NaN score) on any architecture of a subset, or whose scores are
- * all tied, is invalid (NaN fitness). */
+ * all tied, is invalid (NaN fitness); with omit_invalid (SR-NAS: scipy's
+ * kendalltau with nan_policy='omit') the architectures a program is invalid
+ * on are left out of that subset's tau instead, and only fewer than two
+ * valid ones (or all tied) make it invalid. */
 #ifndef ZC_FITNESS_H
 #define ZC_FITNESS_H
 
@@ -31,10 +34,12 @@ typedef struct {
     int *subset_len;    /* per task, S'                                      */
     zc_aggregate aggregate;
     int abs_tau;        /* 1: |tau| (EZNAS), 0: signed                       */
+    int omit_invalid;   /* 1: invalid architectures left out (SR-NAS)        */
 } zc_fitness_spec;
 
 /* zc_fitness_spec_init: subsets drawn from zc_rng_stream(seed,
- * ZC_STREAM_SUBSET, task). acc arrays are copied. */
+ * ZC_STREAM_SUBSET, task). acc arrays are copied. omit_invalid is 0 (set
+ * the field afterwards for SR-NAS's rule). */
 void zc_fitness_spec_init(zc_fitness_spec *f, int n_tasks, const int *n_archs,
                           const double *const *acc, int subset_size, int draws,
                           zc_aggregate aggregate, int abs_tau, uint64_t seed);
