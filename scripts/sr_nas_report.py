@@ -108,6 +108,8 @@ def split_tables(name, runs, px, taus):
         for t in tasks:
             sr = [r["tau"].get((t, kind), (math.nan, 0, 0))[0] for r in runs]
             n = next((r["tau"][(t, kind)][1] for r in runs if (t, kind) in r["tau"]), 0)
+            if n == 0:  # every architecture of the file was an evolution one
+                continue
             oracle = max((c for c in SR_TERMINALS if c in taus[t] and not math.isnan(taus[t][c][0])),
                          key=lambda c: taus[t][c][0])
             ez = taus[t].get("eznas_a", (math.nan, 0))[0]
