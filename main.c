@@ -20,6 +20,7 @@ static const command k_commands[] = {
     {"score", zc_cmd_score, "score proxy programs: Kendall tau and Spearman rho vs accuracy"},
     {"proxies", zc_cmd_proxies, "hand-crafted zero-cost proxies and their correlation table"},
     {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve run folders"},
+    {"export", zc_cmd_export, "a program as a self-contained PyTorch or SymPy file"},
 };
 
 static void usage(FILE *f) {

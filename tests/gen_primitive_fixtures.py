@@ -150,8 +150,13 @@ OPS = {
     "mean": lambda a: a.double().mean().float(),
     "mean_abs": lambda a: a.double().abs().mean().float(),
     "numel": lambda a: torch.tensor(float(a.numel())),
+    # SR-NAS's protected arithmetic (gplearn's definitions; docs/sr_nas.md)
+    "neg": torch.neg,
+    "pdiv": lambda a, b: torch.where(b.abs() > 0.001, a / b, torch.ones_like(a / b)),
+    "plog": lambda a: torch.where(a.abs() > 0.001, torch.log(a.abs()), torch.zeros_like(a)),
+    "psqrt": lambda a: torch.sqrt(a.abs()),
 }
-BINARY = {"add", "sub", "mul", "matmul", "lt", "gt", "eq", "hamming", "kl_div", "cosine"}
+BINARY = {"add", "sub", "mul", "matmul", "lt", "gt", "eq", "hamming", "kl_div", "cosine", "pdiv"}
 
 cases = []
 
@@ -180,7 +185,7 @@ SPECIAL = torch.tensor([0.0, -0.0, 1.0, -1.0, 1e-30, -1e-30, 0.5, -2.5, 88.0, 89
 # ---- unary shape-preserving and reductions -------------------------------
 UNARY = ["log", "abslog", "abs", "square", "exp", "normalize", "relu", "sign", "heaviside",
          "reciprocal", "softmax", "sigmoid", "ones_like", "zeros_like", "pos_mask",
-         "neg_mask", "frobenius", "mean", "mean_abs", "numel"]
+         "neg_mask", "frobenius", "mean", "mean_abs", "numel", "neg", "plog", "psqrt"]
 for op in UNARY:
     for sh in SHAPES:
         add_case(op, f"random{list(sh)}", [rnd(*sh, scale=2.0)])
@@ -198,17 +203,21 @@ add_case("sigmoid", "saturation", [torch.tensor([-1e4, -100.0, -88.0, 0.0, 20.0,
 add_case("frobenius", "large", [torch.tensor([1e20, -1e20, 3e19])])
 add_case("mean", "large", [rnd(1, 64, 32, 32)])
 add_case("mean_abs", "large", [rnd(1, 64, 32, 32)])
+add_case("plog", "protection threshold", [torch.tensor([0.001, -0.001, 0.0011, -0.0011, 1e-3 * 1.001,
+                                                        5e-4, 3.0, -3.0])])
 
 # ---- binary elementwise ----------------------------------------------------
 PAIRS = [((3, 4), (3, 4)), ((2, 3, 4, 5), (3, 1, 5)), ((4, 1), (3,)), ((), (2, 3)),
          ((2, 3), ()), ((), ()), ((1, 16, 8, 8), (16, 1, 1)), ((2, 1, 4, 1), (3, 1, 6)),
          ((2, 3), (4, 3)), ((5,), (4,)), ((2, 3, 4, 5), (2, 1, 4, 4))]
-for op in ["add", "sub", "mul", "lt", "gt", "eq"]:
+for op in ["add", "sub", "mul", "lt", "gt", "eq", "pdiv"]:
     for sa, sb in PAIRS:
         add_case(op, f"{list(sa)} {list(sb)}", [rnd(*sa), rnd(*sb)])
     a = torch.tensor([1.0, 0.0, -1.0, 2.0, float("inf"), float("nan")])
     add_case(op, "equal and special", [a, torch.tensor([1.0, -0.0, 1.0, 3.0, float("inf"), 1.0])])
     add_case(op, "zeros", [torch.zeros(2, 3), torch.zeros(3)])
+add_case("pdiv", "protection threshold",
+         [rnd(8), torch.tensor([0.001, -0.001, 0.0011, -0.0011, 5e-4, 0.0, float("nan"), 2.0])])
 
 # ---- matmul ------------------------------------------------------------------
 MM = [((3, 4), (4, 5)), ((4,), (4,)), ((4,), (2, 4, 5)), ((2, 3, 4), (4,)),

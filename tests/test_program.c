@@ -245,14 +245,20 @@ static void test_structure_and_named(void) {
     bad.len = 0;
     CHECK(!zc_program_valid(&bad));
     /* op table */
-    CHECK(ZC_NUM_OPS == 34);
-    int n_comm = 0, n_opt = 0;
+    CHECK(ZC_NUM_OPS == 38);
+    int n_comm = 0, n_opt = 0, n_sr = 0, n_eznas = 0;
     for (int op = ZC_OP_BASE; op < ZC_OP_END; op++) {
         CHECK(zc_op_lookup(zc_op_name(op)) == op);
         n_comm += zc_op_is_commutative(op);
         n_opt += zc_op_is_optional(op);
+        n_sr += zc_op_is_sr(op);
+        n_eznas += zc_op_is_eznas(op);
     }
     CHECK(n_comm == 5 && n_opt == 1 && zc_op_is_optional(ZC_OP_ADD_NOISE));
+    /* the SR-NAS set: add, sub, mul, neg, pdiv, plog, psqrt; EZNAS's 34 */
+    CHECK(n_sr == 7 && n_eznas == 34 && zc_op_is_sr(ZC_OP_PDIV) && !zc_op_is_eznas(ZC_OP_PDIV));
+    CHECK(zc_op_arity(ZC_OP_PDIV) == 2 && zc_op_arity(ZC_OP_NEG) == 1 &&
+          zc_op_is_elementwise(ZC_OP_PLOG) && !zc_op_is_commutative(ZC_OP_PDIV));
     CHECK(zc_op_arity(ZC_OP_MATMUL) == 2 && zc_op_arity(ZC_OP_NUMEL) == 1 && zc_op_arity(3) == 0);
     CHECK(zc_op_lookup("wt") == -1 && strcmp(zc_op_name(ZC_TERMINAL_WT), "wt") == 0);
 }

@@ -12,6 +12,7 @@
 
 #include "common/program/plan.h"
 #include "common/program/primitives.h"
+#include "common/program/scalar_eval.h"
 #include "common/util/util.h"
 
 #define POOL_MAX (ZC_PROG_MAX_LEN + 8)
@@ -345,9 +346,19 @@ int zc_eval_layer_tensor(zc_eval_ctx *ctx, const zc_program *p, const zc_layer_s
     return 0;
 }
 
+/* a record of network-level values: the scalar evaluator (scalar_eval.h) */
+static int eval_values(zc_eval_ctx *ctx, const zc_program *p, const zc_arch_stats *a,
+                       double *score) {
+    begin_run(ctx);
+    ctx->counters.nodes += p->len;
+    ctx->counters.elements += p->len;
+    return zc_scalar_eval(p, a->values, a->n_values, score, ctx->err, sizeof ctx->err);
+}
+
 int zc_eval_network(zc_eval_ctx *ctx, const zc_program *p, const zc_arch_stats *a,
                     double *score) {
     *score = NAN;
+    if (a->n_values > 0) return eval_values(ctx, p, a, score);
     if (a->n_layers < 1) {
         snprintf(ctx->err, sizeof ctx->err, "architecture has no layers");
         return -1;
@@ -367,6 +378,10 @@ int zc_eval_network(zc_eval_ctx *ctx, const zc_program *p, const zc_arch_stats *
 
 void zc_eval_programs(zc_eval_ctx *ctx, const zc_program *progs, int n, const zc_arch_stats *a,
                       double *scores) {
+    if (a->n_values > 0) {
+        for (int k = 0; k < n; k++) eval_values(ctx, &progs[k], a, &scores[k]);
+        return;
+    }
     if (n > ctx->prog_cap) {
         ctx->prog_cap = n;
         ctx->sums = zc_realloc(ctx->sums, (size_t)n * sizeof(double));

@@ -17,7 +17,12 @@
  * scalar) run in one blocked pass; a chain that ends at the root or feeds
  * mean / mean_abs / frobenius is reduced on the fly without being
  * materialised. Terminal data is never written. A context is used by one
- * thread at a time. */
+ * thread at a time.
+ *
+ * A record of network-level values (n_values > 0, no layers: a proxies
+ * file, SR-NAS) is evaluated by the scalar evaluator (scalar_eval.h), in
+ * double precision: zc_eval_network and zc_eval_programs give its result as
+ * the network score. */
 #ifndef ZC_EVALUATOR_H
 #define ZC_EVALUATOR_H
 

@@ -96,7 +96,7 @@ extern "C" int zc_gpu_program_supported(const zc_program *p) {
     for (int i = 0; i < p->len; i++) {
         int c = p->code[i];
         if (c == ZC_OP_KL_DIV || c == ZC_OP_COSINE || c == ZC_OP_SOFTMAX || c == ZC_OP_EIG_RATIO ||
-            c == ZC_OP_ADD_NOISE)
+            c == ZC_OP_ADD_NOISE || (zc_op_is_sr(c) && !zc_op_is_eznas(c))) /* neg, pdiv, plog, psqrt */
             return 0;
     }
     return 1;

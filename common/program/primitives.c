@@ -1,4 +1,4 @@
-/* primitives.c: implementations of the 34 proxy primitives on float32
+/* primitives.c: implementations of the 38 proxy primitives on float32
  * tensors (see primitives.h and docs/primitives.md for the semantics).
  * Inner loops are tight loops chosen by a switch outside them; reductions
  * and linear algebra accumulate in double. */
@@ -146,7 +146,7 @@ int zc_prim_shape(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
     out->ndim = 0;
     switch (op) {
     case ZC_OP_ADD: case ZC_OP_SUB: case ZC_OP_MUL: case ZC_OP_LT: case ZC_OP_GT:
-    case ZC_OP_EQ:
+    case ZC_OP_EQ: case ZC_OP_PDIV:
         if (zc_prim_broadcast_shape(a, b, out))
             return zc_fail(err, errlen, "%s: shapes %s and %s do not broadcast", name,
                               zc_prim_format_shape(a, sa, sizeof sa),
@@ -260,6 +260,18 @@ void zc_prim_unary_block(int op, const float *in, float *out, int64_t n) {
     case ZC_OP_ZEROS_LIKE:
         for (i = 0; i < n; i++) out[i] = 0.0f;
         break;
+    case ZC_OP_NEG:
+        for (i = 0; i < n; i++) out[i] = -in[i];
+        break;
+    case ZC_OP_PLOG: /* |x| <= 0.001 (or NaN) -> 0, else ln|x| */
+        for (i = 0; i < n; i++) {
+            float l = zc_fast_logf(fabsf(in[i]));
+            out[i] = fabsf(in[i]) > ZC_PROTECT_EPS ? l : 0.0f;
+        }
+        break;
+    case ZC_OP_PSQRT:
+        for (i = 0; i < n; i++) out[i] = sqrtf(fabsf(in[i]));
+        break;
     default:
         zc_die("internal error: zc_prim_unary_block on non-pointwise op %s", zc_op_name(op));
     }
@@ -272,7 +284,8 @@ void zc_prim_unary_block(int op, const float *in, float *out, int64_t n) {
     case ZC_OP_MUL: LOOP(x * y); break;                                          \
     case ZC_OP_LT: LOOP(x < y ? 1.0f : 0.0f); break;                             \
     case ZC_OP_GT: LOOP(x > y ? 1.0f : 0.0f); break;                             \
-    case ZC_OP_EQ: LOOP(x == y ? 1.0f : 0.0f); break;
+    case ZC_OP_EQ: LOOP(x == y ? 1.0f : 0.0f); break;                            \
+    case ZC_OP_PDIV: LOOP(fabsf(y) > ZC_PROTECT_EPS ? x / y : 1.0f); break;
 
 void zc_prim_scalar_block(int op, const float *xs, float s, int scalar_on_left, float *out,
                           int64_t n) {
@@ -315,6 +328,7 @@ static void bin_row(int op, const float *a, int sa, const float *b, int sb, floa
         case ZC_OP_LT: v = x < y ? 1.0f : 0.0f; break;
         case ZC_OP_GT: v = x > y ? 1.0f : 0.0f; break;
         case ZC_OP_EQ: v = x == y ? 1.0f : 0.0f; break;
+        case ZC_OP_PDIV: v = fabsf(y) > ZC_PROTECT_EPS ? x / y : 1.0f; break;
         default: break;
         }
         for (i = 0; i < n; i++) out[i] = v;
@@ -684,7 +698,7 @@ int zc_prim_apply(int op, const zc_tensor *a, const zc_tensor *b, zc_tensor *out
     int64_t n = zc_tensor_numel(a);
     switch (op) {
     case ZC_OP_ADD: case ZC_OP_SUB: case ZC_OP_MUL: case ZC_OP_LT: case ZC_OP_GT:
-    case ZC_OP_EQ:
+    case ZC_OP_EQ: case ZC_OP_PDIV:
         binary_broadcast(op, a, b, out);
         return 0;
     case ZC_OP_MATMUL:

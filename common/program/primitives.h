@@ -18,6 +18,9 @@
  * layer (an outer-product-like blow-up), as do matmuls of more than
  * ZC_PRIM_MAX_FLOPS multiply-adds. */
 #define ZC_PRIM_MAX_NUMEL ((int64_t)1 << 25)
+/* The protected operations of SR-NAS (gplearn's): pdiv(a, b) = 1 where
+ * |b| <= ZC_PROTECT_EPS, plog(x) = 0 where |x| <= ZC_PROTECT_EPS. */
+#define ZC_PROTECT_EPS 0.001f
 #define ZC_PRIM_MAX_FLOPS ((int64_t)1 << 33)
 
 /* Scratch memory for det/logdet/eig_ratio/softmax; grows, is reused. Zero

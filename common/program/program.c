@@ -1,5 +1,6 @@
-/* program.c: the primitive table, text syntax (parse/print), structure
- * queries, canonical form and hash of postfix proxy programs (program.h). */
+/* program.c: the primitive table, terminal name tables, text syntax
+ * (parse/print), structure queries, canonical form and hash of postfix
+ * proxy programs (program.h). */
 #include "common/program/program.h"
 
 #include <stdarg.h>
@@ -10,28 +11,30 @@
 
 typedef struct {
     const char *name;
-    unsigned char arity, commutative, elementwise, reduction, optional;
+    unsigned char arity, commutative, elementwise, reduction, optional, sr;
 } op_info;
 
 /* Indexed by opcode - ZC_OP_BASE; order follows the zc_opcode enum. */
 static const op_info k_ops[ZC_NUM_OPS] = {
-    {"add", 2, 1, 1, 0, 0},        {"sub", 2, 0, 1, 0, 0},
-    {"mul", 2, 1, 1, 0, 0},        {"matmul", 2, 0, 0, 0, 0},
-    {"lt", 2, 0, 1, 0, 0},         {"gt", 2, 0, 1, 0, 0},
-    {"eq", 2, 1, 1, 0, 0},         {"hamming", 2, 1, 0, 1, 0},
-    {"kl_div", 2, 0, 0, 1, 0},     {"cosine", 2, 1, 0, 1, 0},
-    {"log", 1, 0, 1, 0, 0},        {"abslog", 1, 0, 1, 0, 0},
-    {"abs", 1, 0, 1, 0, 0},        {"square", 1, 0, 1, 0, 0},
-    {"exp", 1, 0, 1, 0, 0},        {"normalize", 1, 0, 0, 0, 0},
-    {"relu", 1, 0, 1, 0, 0},       {"sign", 1, 0, 1, 0, 0},
-    {"heaviside", 1, 0, 1, 0, 0},  {"reciprocal", 1, 0, 1, 0, 0},
-    {"softmax", 1, 0, 0, 0, 0},    {"sigmoid", 1, 0, 1, 0, 0},
-    {"ones_like", 1, 0, 1, 0, 0},  {"zeros_like", 1, 0, 1, 0, 0},
-    {"pos_mask", 1, 0, 1, 0, 0},   {"neg_mask", 1, 0, 1, 0, 0},
-    {"frobenius", 1, 0, 0, 1, 0},  {"det", 1, 0, 0, 0, 0},
-    {"logdet", 1, 0, 0, 0, 0},     {"eig_ratio", 1, 0, 0, 1, 0},
-    {"mean", 1, 0, 0, 1, 0},       {"mean_abs", 1, 0, 0, 1, 0},
-    {"numel", 1, 0, 0, 1, 0},      {"add_noise", 1, 0, 0, 0, 1},
+    {"add", 2, 1, 1, 0, 0, 1},        {"sub", 2, 0, 1, 0, 0, 1},
+    {"mul", 2, 1, 1, 0, 0, 1},        {"matmul", 2, 0, 0, 0, 0, 0},
+    {"lt", 2, 0, 1, 0, 0, 0},         {"gt", 2, 0, 1, 0, 0, 0},
+    {"eq", 2, 1, 1, 0, 0, 0},         {"hamming", 2, 1, 0, 1, 0, 0},
+    {"kl_div", 2, 0, 0, 1, 0, 0},     {"cosine", 2, 1, 0, 1, 0, 0},
+    {"log", 1, 0, 1, 0, 0, 0},        {"abslog", 1, 0, 1, 0, 0, 0},
+    {"abs", 1, 0, 1, 0, 0, 0},        {"square", 1, 0, 1, 0, 0, 0},
+    {"exp", 1, 0, 1, 0, 0, 0},        {"normalize", 1, 0, 0, 0, 0, 0},
+    {"relu", 1, 0, 1, 0, 0, 0},       {"sign", 1, 0, 1, 0, 0, 0},
+    {"heaviside", 1, 0, 1, 0, 0, 0},  {"reciprocal", 1, 0, 1, 0, 0, 0},
+    {"softmax", 1, 0, 0, 0, 0, 0},    {"sigmoid", 1, 0, 1, 0, 0, 0},
+    {"ones_like", 1, 0, 1, 0, 0, 0},  {"zeros_like", 1, 0, 1, 0, 0, 0},
+    {"pos_mask", 1, 0, 1, 0, 0, 0},   {"neg_mask", 1, 0, 1, 0, 0, 0},
+    {"frobenius", 1, 0, 0, 1, 0, 0},  {"det", 1, 0, 0, 0, 0, 0},
+    {"logdet", 1, 0, 0, 0, 0, 0},     {"eig_ratio", 1, 0, 0, 1, 0, 0},
+    {"mean", 1, 0, 0, 1, 0, 0},       {"mean_abs", 1, 0, 0, 1, 0, 0},
+    {"numel", 1, 0, 0, 1, 0, 0},      {"add_noise", 1, 0, 0, 0, 1, 0},
+    {"neg", 1, 0, 1, 0, 0, 1},        {"pdiv", 2, 0, 1, 0, 0, 1},
+    {"plog", 1, 0, 1, 0, 0, 1},       {"psqrt", 1, 0, 1, 0, 0, 1},
 };
 
 static const op_info *op_of(int code) {
@@ -76,7 +79,20 @@ int zc_op_is_optional(int code) {
     return o ? o->optional : 0;
 }
 
+int zc_op_is_sr(int code) {
+    const op_info *o = op_of(code);
+    return o ? o->sr : 0;
+}
+
+int zc_op_is_eznas(int code) { return code >= ZC_OP_BASE && code <= ZC_OP_ADD_NOISE; }
+
 static int is_terminal_code(int code) { return code >= 0 && code < ZC_NUM_TERMINALS; }
+
+/* the name of terminal code c in t (NULL: layer terminals), or NULL */
+static const char *term_name(const zc_term_names *t, int c) {
+    if (!t) return is_terminal_code(c) ? zc_terminal_name(c) : NULL;
+    return c >= 0 && c < t->n ? t->name[c] : NULL;
+}
 
 /* ---- parsing ------------------------------------------------------------- */
 
@@ -84,6 +100,7 @@ typedef struct {
     const char *text;
     size_t pos;
     zc_program *out;
+    const zc_term_names *names; /* NULL: the layer terminals */
     char *err;
     size_t errlen;
     int failed;
@@ -145,7 +162,7 @@ static void parse_expr(parser *ps, int depth) {
     name[n] = 0;
     skip_space(ps);
     if (ps->text[ps->pos] != '(') {
-        int t = zc_terminal_lookup(name);
+        int t = zc_term_names_lookup(ps->names, name);
         if (t >= 0) {
             emit(ps, t, start);
             return;
@@ -157,7 +174,7 @@ static void parse_expr(parser *ps, int depth) {
     }
     int op = zc_op_lookup(name);
     if (op < 0) {
-        if (zc_terminal_lookup(name) >= 0)
+        if (zc_term_names_lookup(ps->names, name) >= 0)
             parse_fail(ps, start, "'%s' is a terminal, not a primitive", name);
         else parse_fail(ps, start, "unknown primitive '%s'", name);
         return;
@@ -191,7 +208,12 @@ static void parse_expr(parser *ps, int depth) {
 }
 
 int zc_program_parse(const char *text, zc_program *out, char *err, size_t errlen) {
-    parser ps = {text, 0, out, err, errlen, 0};
+    return zc_program_parse_names(text, NULL, out, err, errlen);
+}
+
+int zc_program_parse_names(const char *text, const zc_term_names *names, zc_program *out,
+                           char *err, size_t errlen) {
+    parser ps = {text, 0, out, names, err, errlen, 0};
     memset(out, 0, sizeof *out);
     if (err && errlen) err[0] = 0;
     parse_expr(&ps, 0);
@@ -220,39 +242,80 @@ static void put(sbuf *s, const char *str) {
     }
 }
 
-static void print_node(const zc_program *p, int end, sbuf *s) {
+static void print_node(const zc_program *p, const zc_term_names *names, int end, sbuf *s) {
     int code = p->code[end];
-    put(s, zc_op_name(code));
     int arity = zc_op_arity(code);
+    put(s, arity ? zc_op_name(code) : term_name(names, code));
     if (!arity) return;
     put(s, "(");
     if (arity == 1) {
-        print_node(p, end - 1, s);
+        print_node(p, names, end - 1, s);
     } else {
         int right_start = zc_program_subtree_start(p, end - 1);
-        print_node(p, right_start - 1, s);
+        print_node(p, names, right_start - 1, s);
         put(s, ", ");
-        print_node(p, end - 1, s);
+        print_node(p, names, end - 1, s);
     }
     put(s, ")");
 }
 
 size_t zc_program_print(const zc_program *p, char *buf, size_t buflen) {
+    return zc_program_print_names(p, NULL, buf, buflen);
+}
+
+size_t zc_program_print_names(const zc_program *p, const zc_term_names *names, char *buf,
+                              size_t buflen) {
     sbuf s = {buf, buflen, 0};
-    if (!zc_program_valid(p)) put(&s, "<invalid program>");
-    else print_node(p, p->len - 1, &s);
+    if (!zc_program_valid_terms(p, names ? names->n : ZC_NUM_TERMINALS))
+        put(&s, "<invalid program>");
+    else print_node(p, names, p->len - 1, &s);
+    if (buflen) buf[s.len < buflen ? s.len : buflen - 1] = 0;
+    return s.len;
+}
+
+static void print_python_node(const zc_program *p, const zc_term_names *names, const char *dict,
+                              int end, sbuf *s) {
+    int code = p->code[end];
+    int arity = zc_op_arity(code);
+    if (!arity) {
+        put(s, dict);
+        put(s, "[\"");
+        put(s, term_name(names, code));
+        put(s, "\"]");
+        return;
+    }
+    put(s, zc_op_name(code));
+    put(s, "(");
+    if (arity == 1) {
+        print_python_node(p, names, dict, end - 1, s);
+    } else {
+        int right_start = zc_program_subtree_start(p, end - 1);
+        print_python_node(p, names, dict, right_start - 1, s);
+        put(s, ", ");
+        print_python_node(p, names, dict, end - 1, s);
+    }
+    put(s, ")");
+}
+
+size_t zc_program_print_python(const zc_program *p, const zc_term_names *names, const char *dict,
+                               char *buf, size_t buflen) {
+    sbuf s = {buf, buflen, 0};
+    if (!zc_program_valid_terms(p, names ? names->n : ZC_NUM_TERMINALS)) put(&s, "None");
+    else print_python_node(p, names, dict, p->len - 1, &s);
     if (buflen) buf[s.len < buflen ? s.len : buflen - 1] = 0;
     return s.len;
 }
 
 /* ---- structure ----------------------------------------------------------- */
 
-int zc_program_valid(const zc_program *p) {
+int zc_program_valid(const zc_program *p) { return zc_program_valid_terms(p, ZC_NUM_TERMINALS); }
+
+int zc_program_valid_terms(const zc_program *p, int n_terms) {
     if (p->len < 1 || p->len > ZC_PROG_MAX_LEN) return 0;
     int depth = 0;
     for (int i = 0; i < p->len; i++) {
         int c = p->code[i];
-        if (is_terminal_code(c)) depth++;
+        if (c < n_terms && c < ZC_OP_BASE) depth++;
         else {
             int a = zc_op_arity(c);
             if (a == 0 || depth < a) return 0;
@@ -288,7 +351,7 @@ int zc_program_height(const zc_program *p) {
 zc_terminal_mask zc_program_terminals(const zc_program *p) {
     zc_terminal_mask m = 0;
     for (int i = 0; i < p->len; i++)
-        if (is_terminal_code(p->code[i])) m |= 1u << p->code[i];
+        if (p->code[i] < ZC_OP_BASE) m |= 1u << p->code[i];
     return m;
 }
 
@@ -332,7 +395,7 @@ static int canon_subtree(const zc_program *p, int end, uint8_t *out) {
 void zc_program_canonical(const zc_program *p, zc_program *out) {
     zc_program tmp;
     memset(&tmp, 0, sizeof tmp);
-    if (zc_program_valid(p)) {
+    if (zc_program_valid_terms(p, ZC_OP_BASE)) {
         tmp.len = (uint16_t)canon_subtree(p, p->len - 1, tmp.code);
     } else {
         tmp.len = p->len > ZC_PROG_MAX_LEN ? ZC_PROG_MAX_LEN : p->len;

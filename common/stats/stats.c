@@ -10,6 +10,7 @@ void zc_arch_stats_free(zc_arch_stats *a) {
     for (int l = 0; l < a->n_layers; l++)
         for (int t = 0; t < ZC_NUM_TERMINALS; t++) free(a->layers[l].t[t].data);
     free(a->layers);
+    free(a->values);
     free(a->arch_str);
     memset(a, 0, sizeof *a);
 }
@@ -20,7 +21,7 @@ int64_t zc_arch_stats_bytes(const zc_arch_stats *a) {
         for (int t = 0; t < ZC_NUM_TERMINALS; t++)
             if (a->layers[l].t[t].data)
                 b += (int64_t)sizeof(float) * zc_tensor_numel(&a->layers[l].t[t]);
-    return b;
+    return b + (int64_t)sizeof(double) * a->n_values;
 }
 
 int zc_arch_stats_check_finite(const zc_arch_stats *a, char *err, size_t errlen) {

@@ -1,7 +1,9 @@
 /* stats.h: statistics of one architecture in memory: its identity, its
  * accuracies, and per RCB block the layer metadata and the terminals that
  * were kept (see terminals.h). This is what `zcevo stats` computes, what the
- * HDF5 cache stores (docs/stats_schema.md) and what programs evaluate on. */
+ * HDF5 cache stores (docs/stats_schema.md) and what programs evaluate on.
+ * A record of network-level values (a proxies file, proxies_h5.h) has no
+ * layers and n_values values instead, the terminals of SR programs. */
 #ifndef ZC_STATS_H
 #define ZC_STATS_H
 
@@ -30,6 +32,8 @@ typedef struct {
     double acc[ZC_MAX_ACC_COLUMNS];
     int n_layers;
     zc_layer_stats *layers;      /* malloc'd, n_layers                       */
+    int n_values;                /* network-level values (0: a layer record) */
+    double *values;              /* malloc'd, n_values; NaN = missing        */
 } zc_arch_stats;
 
 /* zc_arch_stats_free: free everything the record owns (tensor data, layers,

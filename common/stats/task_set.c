@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/stats/proxies_h5.h"
 #include "common/util/rng.h"
 #include "common/util/util.h"
 
@@ -56,13 +57,17 @@ void zc_task_set_close(zc_task_set_rows *r) {
     memset(r, 0, sizeof *r);
 }
 
-int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *err,
-                          size_t errlen) {
-    if (zc_task_data_load(d, s->stats_file[f], s->mask, s->half, err, errlen) != 0) return -1;
-    if (d->n_archs <= s->archs_per_task) return 0;
-    zc_rng rng = zc_rng_stream(s->seed, ZC_STREAM_ARCH_SAMPLE, 2000 + (uint64_t)f);
-    for (int i = 0; i < s->archs_per_task; i++) {
-        int j = i + (int)zc_rng_below(&rng, (uint64_t)(d->n_archs - i));
+/* split_sample: when d holds more than n architectures, shuffle its first
+ * n into place with rng (a partial Fisher-Yates: the seeded sample) and
+ * keep them (final == 0) or the others (final != 0, in their shuffled
+ * order); with n or fewer, keep all (final == 0) or none. */
+static void split_sample(zc_task_data *d, int n, zc_rng *rng, int final) {
+    if (d->n_archs <= n) {
+        if (final) zc_task_data_drop(d, 0, 0);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int j = i + (int)zc_rng_below(rng, (uint64_t)(d->n_archs - i));
         zc_arch_stats tmp = d->archs[i];
         d->archs[i] = d->archs[j];
         d->archs[j] = tmp;
@@ -75,7 +80,23 @@ int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *er
             d->half[j] = th;
         }
     }
-    zc_task_data_drop(d, 0, s->archs_per_task);
+    if (final) zc_task_data_drop(d, n, d->n_archs);
+    else zc_task_data_drop(d, 0, n);
+}
+
+int zc_task_set_load_file(const zc_task_set *s, int f, zc_task_data *d, char *err,
+                          size_t errlen) {
+    if (zc_task_data_load(d, s->stats_file[f], s->mask, s->half, err, errlen) != 0) return -1;
+    zc_rng rng = zc_rng_stream(s->seed, ZC_STREAM_ARCH_SAMPLE, 2000 + (uint64_t)f);
+    split_sample(d, s->archs_per_task, &rng, 0);
+    return 0;
+}
+
+int zc_task_set_load_values(const zc_task_set *s, int f, int final, zc_task_data *d, char *err,
+                            size_t errlen) {
+    if (zc_proxies_h5_load(s->values_file[f], &s->columns, d, err, errlen) != 0) return -1;
+    zc_rng rng = zc_rng_stream(s->seed, ZC_STREAM_ARCH_SAMPLE, 3000 + (uint64_t)f);
+    split_sample(d, s->archs_per_task, &rng, final);
     return 0;
 }
 
@@ -114,6 +135,8 @@ int zc_task_set_load_all(const zc_task_set *s, zc_task_data *tasks, volatile sig
     }
     for (int f = 0; f < s->n_stats; f++, n++)
         if (zc_task_set_load_file(s, f, &tasks[n], err, errlen) != 0) return -1;
+    for (int f = 0; f < s->n_values; f++, n++)
+        if (zc_task_set_load_values(s, f, 0, &tasks[n], err, errlen) != 0) return -1;
     return n;
 }
 
@@ -121,10 +144,13 @@ int zc_task_set_load_shard(const zc_task_set *s, int t, int a0, int a1, zc_task_
                            char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     if (t < s->n_tasks) return compute_rows(s, t, 0, a0, a1, 0, d, err, errlen);
-    if (zc_task_set_load_file(s, t - s->n_tasks, d, err, errlen) != 0) return -1;
+    int f = t - s->n_tasks;
+    int rc = f < s->n_stats ? zc_task_set_load_file(s, f, d, err, errlen)
+                            : zc_task_set_load_values(s, f - s->n_stats, 0, d, err, errlen);
+    if (rc != 0) return -1;
     if (a0 < 0 || a1 > d->n_archs || a0 >= a1) {
-        snprintf(err, errlen, "statistics '%s': architecture range [%d, %d) outside 0..%d",
-                 d->name, a0, a1, d->n_archs);
+        snprintf(err, errlen, "%s '%s': architecture range [%d, %d) outside 0..%d",
+                 f < s->n_stats ? "statistics" : "proxies file", d->name, a0, a1, d->n_archs);
         zc_task_data_free(d);
         return -1;
     }

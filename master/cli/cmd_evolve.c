@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/mpi/mpi_util.h"
+#include "common/stats/proxies_h5.h"
 #include "common/util/args.h"
 #include "common/util/parallel.h"
 #include "common/util/util.h"
@@ -47,7 +48,8 @@ static void evolve_help(void) {
         "programming; fitness = rank correlation (Kendall tau-b) of a program's score\n"
         "with accuracy. With no options: a short search on NAS-Bench-201 CIFAR-10 (80\n"
         "architectures, batch 1, statistics computed here) re-scored on 200 held-out\n"
-        "architectures.\n\n"
+        "architectures. With --proxies: SR-NAS, formulas over the hand-crafted proxy\n"
+        "values of proxies files on the same engine (docs/sr_nas.md).\n\n"
         "Tasks:\n"
         "  --task S:D[:B[:I]]  space:dataset[:batch[:image size]], computed here\n"
         "                      (repeatable; default nb201:cifar10), e.g.\n"
@@ -55,10 +57,17 @@ static void evolve_help(void) {
         "                      64x64, docs/spaces.md). imagenet16 uses CIFAR-100 images\n"
         "                      resized to 16x16 (no ImageNet16-120 images are available)\n"
         "  --stats FILE.h5     a statistics file from zcevo stats as a task (repeatable)\n"
+        "  --proxies FILE.h5   a proxies file from zcevo proxies --out-h5 as a task of\n"
+        "                      network-level values (repeatable; same columns in every\n"
+        "                      file; excludes --task and --stats). Terminals: its\n"
+        "                      columns; primitive set: sr (change with --gp function_set=)\n"
+        "  --test-proxies FILE.h5  a proxies file scored only in the final re-scoring\n"
+        "                      (a held-out task; repeatable)\n"
         "  --archs-per-task N  evolution architectures per task (default 80)\n"
         "  --batch B           batch of tasks given without one (default 1)\n"
         "  --final-archs N     held-out architectures per computed task for the final\n"
-        "                      re-scoring (default 200; statistics files: all of them)\n"
+        "                      re-scoring (default 200; statistics files: all of them;\n"
+        "                      proxies files: those not among the evolution ones)\n"
         "  --final-batch B     their batch (default: the task's)\n"
         "  --stats-precision float|half  keep the statistics in memory as float32 (default)\n"
         "                      or in half precision with a per-tensor scale: half the\n"
@@ -75,12 +84,24 @@ static void evolve_help(void) {
         "                         per program and task (the released EZNAS code: one of\n"
         "                         four 20-network subsets per evaluation); the subsets\n"
         "                         are then disjoint when S x D fits in the task\n"
+        "  --invalid reject|omit  an architecture a program is invalid on makes the\n"
+        "                         program invalid (default, EZNAS) or is left out of\n"
+        "                         its tau (SR-NAS)\n"
         "GP (EZNAS defaults):\n"
         "  --population 50 --lambda 50 --mu 25 (at most --population) --cx 0.4 --mut 0.4\n"
         "  --tournament 4\n"
         "  --height 10 --generations 15 --elitism 1 --fresh 0.0 (fraction of lambda)\n"
         "  --dedup program|fitness|none   --add-noise (allow the add_noise primitive)\n"
-        "  --gp KEY=VALUE      any GP setting by its config.txt name\n"
+        "  --gp KEY=VALUE      any GP setting by its config.txt name (also function_set=\n"
+        "                      eznas|sr|LIST, hoist_prob, point_prob, point_replace_prob,\n"
+        "                      parent_tournament; terminals=NAMES after --proxies)\n"
+        "  --preset sr-nas     SR-NAS (Phan & Luong 2025): population 100 (mu = lambda =\n"
+        "                      100, survivors from population + offspring), 50 generations,\n"
+        "                      binary tournaments for parents and survivors, crossover 0.7,\n"
+        "                      subtree mutation 0.1, hoist 0.05, point mutation 0.1, depth\n"
+        "                      limit 6, function set sr (add sub mul neg pdiv plog psqrt),\n"
+        "                      fitness = mean signed tau over tasks, invalid omitted.\n"
+        "                      Options after it override it (docs/sr_nas.md)\n"
         "  --seed S            fixes every random choice (default 1)\n"
         "Run:\n"
         "  --run-dir DIR       run folder (default runs/evolve). A folder holding a\n"
@@ -160,6 +181,10 @@ static int fitness_option(zc_args *a, zc_evolve_opts *o) {
     if (zc_args_opt(a, "--aggregate")) o->aggregate = zc_args_choice(a, aggs);
     else if (zc_args_opt(a, "--tau")) o->abs_tau = zc_args_choice(a, taus) == 0;
     else if (zc_args_opt(a, "--subset")) o->subset_size = (int)zc_args_int(a, 0, 1 << 20);
+    else if (zc_args_opt(a, "--invalid")) {
+        static const char *const policies[] = {"reject", "omit", NULL};
+        o->omit_invalid = zc_args_choice(a, policies) == 1;
+    }
     else if (zc_args_opt(a, "--draws")) o->draws = (int)zc_args_int(a, 1, 1000);
     else if (zc_args_opt(a, "--draw-mode")) o->draw_mode = (zc_draw_mode)zc_args_choice(a, modes);
     else return 0;
@@ -195,6 +220,69 @@ static int gp_option(zc_args *a, zc_gp_config *gp) {
     return 1;
 }
 
+/* apply_sr_nas_preset: the GP and fitness settings of SR-NAS (Phan & Luong
+ * 2025; docs/sr_nas.md) into o. */
+static void apply_sr_nas_preset(zc_evolve_opts *o) {
+    zc_gp_config *g = &o->gp;
+    g->population_size = 100;
+    g->mu = 100;
+    g->lambda = 100;
+    g->selection_pool = ZC_GP_POOL_BOTH;
+    g->generations = 50;
+    g->tournament_size = 2;
+    g->parent_tournament = 2;
+    g->crossover_prob = 0.7;
+    g->mutation_prob = 0.1;
+    g->hoist_prob = 0.05;
+    g->point_prob = 0.1;
+    g->point_replace_prob = 0.05;
+    g->init_min_depth = 2;
+    g->init_max_depth = 5;
+    g->mut_min_depth = 0;
+    g->mut_max_depth = 2;
+    g->max_height = 6;
+    g->elitism = 1;
+    g->fresh_fraction = 0;
+    g->functions = zc_gp_functions_sr();
+    o->aggregate = ZC_AGG_MEAN;
+    o->abs_tau = 0;
+    o->omit_invalid = 1;
+}
+
+/* use_values_columns: the first --proxies file fixes the terminals: the
+ * network kind over its columns (in o->task_set.columns and the GP
+ * config), every column allowed, the SR primitive set (options after it
+ * may change both). An unreadable file ends the program (zc_die). */
+static void use_values_columns(zc_evolve_opts *o, const char *path) {
+    char err[1024];
+    zc_term_names names;
+    if (zc_proxies_h5_names(path, &names, err, sizeof err) != 0) zc_die("%s", err);
+    o->task_set.columns = names;
+    o->gp.terminal_kind = ZC_GP_TERMS_NETWORK;
+    o->gp.network_terminals = names;
+    o->gp.terminals = names.n >= 32 ? 0xffffffffu : (1u << names.n) - 1;
+    o->gp.functions = zc_gp_functions_sr();
+}
+
+/* sr_option: --proxies, --test-proxies and --preset into o. Returns 1 when
+ * a's current option is one of them. */
+static int sr_option(zc_args *a, zc_evolve_opts *o) {
+    zc_task_set *s = &o->task_set;
+    if (zc_args_opt(a, "--proxies")) {
+        if (s->n_values == ZC_TASK_SET_MAX) zc_usage_error("evolve", "too many --proxies");
+        if (s->n_values == 0) use_values_columns(o, a->value);
+        snprintf(s->values_file[s->n_values++], 512, "%s", a->value);
+    } else if (zc_args_opt(a, "--preset")) {
+        static const char *const presets[] = {"sr-nas", NULL};
+        zc_args_choice(a, presets);
+        apply_sr_nas_preset(o);
+    } else if (zc_args_opt(a, "--test-proxies")) {
+        if (o->n_test_values == ZC_TASK_SET_MAX) zc_usage_error("evolve", "too many --test-proxies");
+        snprintf(o->test_values_file[o->n_test_values++], 512, "%s", a->value);
+    } else return 0;
+    return 1;
+}
+
 /* run_option: a run option (--run-dir, --resume, checkpoints, --threads,
  * the MPI options, --quiet) into o. Returns 1 when a's current option is
  * one of them. */
@@ -217,15 +305,46 @@ static int run_option(zc_args *a, zc_evolve_opts *o) {
     return 1;
 }
 
+/* check_values_options: the rules of proxies-file runs: no layer tasks
+ * beside them, the network kind exactly with them, test files only with
+ * them and with the same columns (a test file that cannot be read or
+ * differs ends the program). */
+static void check_values_options(zc_evolve_opts *o) {
+    char err[1024];
+    const zc_task_set *s = &o->task_set;
+    int network = o->gp.terminal_kind == ZC_GP_TERMS_NETWORK;
+    if (s->n_values && (s->n_tasks || s->n_stats))
+        zc_usage_error("evolve", "--proxies (network-level values) cannot be mixed with --task "
+                       "or --stats (layer statistics)");
+    if (network != (s->n_values > 0))
+        zc_usage_error("evolve", "terminal_kind=network goes with --proxies files, and only "
+                       "with them");
+    if (o->n_test_values && !s->n_values)
+        zc_usage_error("evolve", "--test-proxies needs --proxies evolution tasks");
+    for (int i = 0; i < o->n_test_values; i++) {
+        zc_term_names names;
+        if (zc_proxies_h5_names(o->test_values_file[i], &names, err, sizeof err) != 0)
+            zc_die("%s", err);
+        char have[1200], want[1200];
+        zc_term_names_join(&names, have, sizeof have);
+        zc_term_names_join(&s->columns, want, sizeof want);
+        if (strcmp(have, want) != 0)
+            zc_die("--test-proxies '%s' has the columns %s, the --proxies files %s",
+                   o->test_values_file[i], have, want);
+    }
+}
+
 /* resolve_options: the default task when none was given, task specs
  * normalised to space:dataset:batch[:image_size], the terminal mask, and the checks
  * across options (usage errors exit with ZC_EXIT_USAGE). */
 static void resolve_options(zc_evolve_opts *o) {
     char err[512];
     zc_task_set *s = &o->task_set;
-    if (s->n_tasks == 0 && s->n_stats == 0) snprintf(s->task_spec[s->n_tasks++], 128, "nb201:cifar10");
-    if (s->n_tasks + s->n_stats > ZC_TASK_SET_MAX)
+    if (s->n_tasks == 0 && s->n_stats == 0 && s->n_values == 0)
+        snprintf(s->task_spec[s->n_tasks++], 128, "nb201:cifar10");
+    if (s->n_tasks + s->n_stats + s->n_values > ZC_TASK_SET_MAX)
         zc_usage_error("evolve", "at most %d tasks in all", ZC_TASK_SET_MAX);
+    check_values_options(o);
     for (int t = 0; t < s->n_tasks; t++) {
         char sp[32], ds[32];
         int b = s->batch, hw = 0;
@@ -239,7 +358,7 @@ static void resolve_options(zc_evolve_opts *o) {
         zc_usage_error("evolve", "--mu %d is larger than --population %d (the mu survivors of a "
                        "generation are the next population)", o->gp.mu, o->gp.population_size);
     if (zc_gp_config_check(&o->gp, err, sizeof err) != 0) zc_usage_error("evolve", "%s", err);
-    s->mask = o->gp.terminals ? o->gp.terminals : ZC_ALL_TERMINALS;
+    s->mask = o->gp.terminals && !s->n_values ? o->gp.terminals : ZC_ALL_TERMINALS;
 }
 
 /* parse_options: o from argv (argv[0] = "evolve"); usage errors exit with
@@ -253,7 +372,7 @@ static int parse_options(int argc, char **argv, zc_evolve_opts *o) {
             return 1;
         }
         if (!task_option(&a, &o->task_set) && !fitness_option(&a, o) && !gp_option(&a, &o->gp) &&
-            !run_option(&a, o))
+            !sr_option(&a, o) && !run_option(&a, o))
             zc_args_unknown(&a);
     }
     resolve_options(o);

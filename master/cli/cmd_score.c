@@ -1,6 +1,7 @@
 /* cmd_score.c: `zcevo score`: score proxy programs on architectures (from
  * statistics files, or computed on the fly keeping only what the programs
- * need) and report their rank correlation with accuracy. */
+ * need, or SR formulas on the values of proxies files) and report their
+ * rank correlation with accuracy. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "common/data/task.h"
 #include "common/util/util.h"
 #include "master/cli/commands.h"
+#include "common/stats/proxies_h5.h"
 #include "common/stats/task_data.h"
 #include "common/program/local_eval.h"
 #include "common/stats/stats_job.h"
@@ -26,8 +28,9 @@
 
 static void score_help(void) {
     printf(
-        "usage: zcevo score (--stats FILE.h5 ... | --space S --dataset D [--archs N|all]\n"
-        "                   [--arch A ...] [--batch B]) --program P [--program P ...]\n\n"
+        "usage: zcevo score (--stats FILE.h5 ... | --proxies FILE.h5 ... | --space S\n"
+        "                   --dataset D [--archs N|all] [--arch A ...] [--batch B])\n"
+        "                   --program P [--program P ...]\n\n"
         "Score proxy programs on architectures and print, per source and program: the\n"
         "number of architectures, how many the program is invalid on, Kendall tau-b and\n"
         "Spearman rho between score and accuracy (over the valid ones).\n\n"
@@ -37,6 +40,10 @@ static void score_help(void) {
         "                      docs/discovery.md). Repeatable\n"
         "  --list-programs     print the named programs (name, text, what it is) and exit\n"
         "  --stats FILE.h5     a statistics cache from zcevo stats (repeatable)\n"
+        "  --proxies FILE.h5   a proxies file from zcevo proxies --out-h5 (repeatable, same\n"
+        "                      columns): programs over its values (SR formulas, terminals\n"
+        "                      named by its columns, e.g. 'pdiv(synflow, psqrt(params))'\n"
+        "                      or just 'nwot'; docs/sr_nas.md)\n"
         "  --space, --dataset, --archs N|all, --arch A, --batch B, --seed S, --acc-column C,\n"
         "  --exclude-stats F,\n"
         "  --image-size N, --device cpu|cuda|auto (statistics on the GPU when auto finds\n"
@@ -304,6 +311,9 @@ typedef struct {
     zc_task_options task; /* on-the-fly statistics */
     const char *stats_files[MAX_SOURCES];
     int n_stats;
+    const char *values_files[MAX_SOURCES]; /* --proxies */
+    int n_values;
+    zc_term_names columns;                 /* the first one's columns */
     const char *prog_texts[MAX_PROGRAMS];
     int n_progs;
     const char *csv;
@@ -341,6 +351,10 @@ static int read_options(score_options *o, int argc, char **argv) {
             if (o->n_stats == MAX_SOURCES)
                 zc_usage_error("score", "at most %d --stats", MAX_SOURCES);
             o->stats_files[o->n_stats++] = a.value;
+        } else if (zc_args_opt(&a, "--proxies")) {
+            if (o->n_values == MAX_SOURCES)
+                zc_usage_error("score", "at most %d --proxies", MAX_SOURCES);
+            o->values_files[o->n_values++] = a.value;
         } else if (zc_task_options_read(&o->task, &a)) continue;
         else if (zc_args_opt(&a, "--csv")) o->csv = a.value;
         else if (zc_args_opt(&a, "--stats-precision")) {
@@ -355,10 +369,13 @@ static int read_options(score_options *o, int argc, char **argv) {
  * when neither is given). Usage errors. */
 static void check_options(score_options *o) {
     if (o->n_progs == 0) zc_usage_error("score", "give at least one --program");
-    if (o->n_stats && o->task.space)
-        zc_usage_error("score", "--stats and --space exclude each other");
-    if (!o->n_stats && !o->task.space) o->task.space = "nb201";
+    if ((o->n_stats != 0) + (o->n_values != 0) + (o->task.space != NULL) > 1)
+        zc_usage_error("score", "--stats, --proxies and --space exclude each other");
+    if (!o->n_stats && !o->n_values && !o->task.space) o->task.space = "nb201";
     zc_task_options_check(&o->task);
+    char err[1024];
+    if (o->n_values && zc_proxies_h5_names(o->values_files[0], &o->columns, err, sizeof err))
+        zc_die("%s", err);
 }
 
 /* The programs, parsed, with the text the table and the CSV show. */
@@ -375,24 +392,27 @@ typedef struct {
 static void parse_programs(const score_options *o, score_programs *sp) {
     sp->n = o->n_progs;
     sp->mask = 0;
+    const zc_term_names *names = o->n_values ? &o->columns : NULL;
     for (int p = 0; p < o->n_progs; p++) {
         const char *named = zc_program_named(o->prog_texts[p]);
         char err[256];
-        if (zc_program_parse(named ? named : o->prog_texts[p], &sp->progs[p], err, sizeof err) != 0)
+        if (zc_program_parse_names(named ? named : o->prog_texts[p], names, &sp->progs[p], err,
+                                   sizeof err) != 0)
             zc_usage_error("score", "--program '%s': %s", o->prog_texts[p], err);
         sp->mask |= zc_program_terminals(&sp->progs[p]);
         if (named) sp->texts[p] = o->prog_texts[p];
         else {
-            zc_program_print(&sp->progs[p], sp->printed[p], sizeof sp->printed[p]);
+            zc_program_print_names(&sp->progs[p], names, sp->printed[p], sizeof sp->printed[p]);
             sp->texts[p] = sp->printed[p];
         }
     }
 }
 
 /* source_label: the name of source s in the table and the CSV: the
- * statistics file, or space/dataset/bBATCH on the fly. */
+ * statistics or proxies file, or space/dataset/bBATCH on the fly. */
 static void source_label(const score_options *o, int s, char *buf, size_t n) {
     if (o->n_stats) snprintf(buf, n, "%s", o->stats_files[s]);
+    else if (o->n_values) snprintf(buf, n, "%s", o->values_files[s]);
     else snprintf(buf, n, "%s/%s/b%d", o->task.space, o->task.dataset, o->task.batch);
 }
 
@@ -417,15 +437,17 @@ static void use_acc_column(zc_task_data *d, const char *path, const char *column
 }
 
 /* score_stats_file: the programs on every architecture of one statistics
- * file into *t (named after the file), against acc_column when given.
- * Errors end the program. */
+ * file or proxies file (o->columns) into *t (named after the file),
+ * against acc_column when given. Errors end the program. */
 static void score_stats_file(const score_options *o, int s, const score_programs *sp,
                              score_table *t) {
     char err[1024];
-    const char *path = o->stats_files[s];
+    const char *path = o->n_stats ? o->stats_files[s] : o->values_files[s];
     zc_task_data d;
-    if (zc_task_data_load(&d, path, sp->mask, o->half, err, sizeof err) != 0) zc_die("%s", err);
-    use_acc_column(&d, path, o->task.acc_column);
+    int rc = o->n_values ? zc_proxies_h5_load(path, &o->columns, &d, err, sizeof err)
+                         : zc_task_data_load(&d, path, sp->mask, o->half, err, sizeof err);
+    if (rc != 0) zc_die("%s", err);
+    if (!o->n_values) use_acc_column(&d, path, o->task.acc_column);
     zc_local_eval *e = zc_local_eval_new(&d, 1, o->task.threads, NULL);
     table_alloc(t, d.n_archs, sp->n);
     source_label(o, s, t->name, sizeof t->name);
@@ -477,12 +499,12 @@ static void score_on_the_fly(const score_options *o, const score_programs *sp, i
  * the fly); rank 0 prints them and writes the CSV. */
 static void score_and_report(const score_options *o, const score_programs *sp, int mpi_rank,
                              int mpi_size) {
-    int n_tables = o->n_stats ? o->n_stats : 1;
+    int n_files = o->n_stats + o->n_values;
+    int n_tables = n_files ? n_files : 1;
     score_table *tables = zc_calloc((size_t)n_tables, sizeof *tables);
     double t0 = zc_now();
-    if (o->n_stats)
-        for (int s = 0; s < o->n_stats; s++) score_stats_file(o, s, sp, &tables[s]);
-    else
+    for (int s = 0; s < n_files; s++) score_stats_file(o, s, sp, &tables[s]);
+    if (!n_files)
         score_on_the_fly(o, sp, mpi_rank, mpi_size, &tables[0]);
     if (mpi_rank == 0) {
         print_score_table(tables, n_tables, sp->texts, sp->n);
@@ -501,9 +523,10 @@ static void claim_csv(score_options *o, const score_programs *sp, score_csv_iden
     zc_outputs_init(outs, "score");
     if (!o->csv) return;
     for (int s = 0; s < o->n_stats; s++) zc_outputs_read(outs, o->stats_files[s]);
-    if (!o->n_stats) zc_task_options_inputs(&o->task, outs);
+    for (int s = 0; s < o->n_values; s++) zc_outputs_read(outs, o->values_files[s]);
+    if (!o->n_stats && !o->n_values) zc_task_options_inputs(&o->task, outs);
     score_csv_header(sp->texts, sp->n, id->header, sizeof id->header);
-    id->n_sources = o->n_stats ? o->n_stats : 1;
+    id->n_sources = o->n_stats + o->n_values ? o->n_stats + o->n_values : 1;
     for (int s = 0; s < id->n_sources; s++) {
         source_label(o, s, labels[s], 160);
         id->sources[s] = labels[s];
@@ -527,7 +550,7 @@ int zc_cmd_score(int argc, char **argv) {
         char(*labels)[160] = zc_calloc(MAX_SOURCES, 160);
         zc_outputs outs;
         if (mpi_rank == 0) claim_csv(&o, sp, id, labels, &outs);
-        if (mpi_rank != 0 && o.n_stats) /* statistics files: rank 0 scores alone */
+        if (mpi_rank != 0 && (o.n_stats || o.n_values)) /* files: rank 0 scores alone */
             zc_mpi_restore_stderr();
         else
             score_and_report(&o, sp, mpi_rank, mpi_size);

@@ -1,5 +1,6 @@
 /* evolve.h: the options and the run driver of `zcevo evolve` (genetic
- * programming of proxy programs). The driver scores programs on this
+ * programming of proxy programs over layer statistics, or of SR-NAS
+ * formulas over the network-level values of proxies files). The driver scores programs on this
  * process's threads, or through a distributed score backend (zc_evolve_dist)
  * that the command builds and hands it (the MPI master,
  * master/dispatch/dispatch.h). The driver's steps live in master/gp/evolve_*.c
@@ -22,9 +23,13 @@ typedef struct {
     /* fitness */
     zc_aggregate aggregate;
     int abs_tau;
+    int omit_invalid;        /* invalid architectures left out (SR-NAS)     */
     int subset_size, draws;
     zc_draw_mode draw_mode;  /* tau averaged over the draws, or one picked  */
     zc_gp_config gp;
+    /* proxies files re-scored at the end only (held-out tasks) */
+    int n_test_values;
+    char test_values_file[ZC_TASK_SET_MAX][512];
     /* runtime (not part of the configuration a checkpoint must match) */
     char run_dir[512];
     int resume_required;     /* --resume: a checkpoint must exist           */

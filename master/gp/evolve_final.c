@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/stats/proxies_h5.h"
 #include "common/util/correlation.h"
 #include "common/util/util.h"
 #include "master/gp/evolve_internal.h"
@@ -55,15 +56,39 @@ static void correlate(const double *score, const double *acc, int n, int *invali
     free(y);
 }
 
+/* held_out_values: source v of the proxies files: the held-out
+ * architectures of evolution file v (v < n_values), then every
+ * architecture of the test files. Returns 0, 1 when there are none; dies
+ * on errors. */
+static int held_out_values(const zc_evolve_opts *o, int v, zc_task_data *d, char *name,
+                           size_t name_len) {
+    const zc_task_set *set = &o->task_set;
+    char err[1024];
+    if (v >= set->n_values) {
+        const char *file = o->test_values_file[v - set->n_values];
+        if (zc_proxies_h5_load(file, &set->columns, d, err, sizeof err) != 0) zc_die("%s", err);
+        snprintf(name, name_len, "%.140s (test, all)", file);
+        return 0;
+    }
+    if (zc_task_set_load_values(set, v, 1, d, err, sizeof err) != 0) zc_die("%s", err);
+    snprintf(name, name_len, "%.140s (held-out)", set->values_file[v]);
+    if (d->n_archs > 0) return 0;
+    zc_task_data_free(d);
+    return 1;
+}
+
 /* held_out_data: the re-scoring architectures of source s (computed tasks
  * first: their held-out rows at the final batch; then statistics files:
- * all their architectures) with the terminals in mask, and their table
- * name. Returns 0, 1 when there are none to score (final_archs 0); dies
- * on errors. */
+ * all their architectures; then proxies files: held_out_values) with the
+ * terminals in mask, and their table name. Returns 0, 1 when there are
+ * none to score (final_archs 0, no held-out architecture); dies on
+ * errors. */
 static int held_out_data(const zc_evolve_opts *o, int s, zc_terminal_mask mask, zc_task_data *d,
                          char *name, size_t name_len) {
     const zc_task_set *set = &o->task_set;
     char err[1024];
+    if (s >= set->n_tasks + set->n_stats)
+        return held_out_values(o, s - set->n_tasks - set->n_stats, d, name, name_len);
     if (s >= set->n_tasks) {
         const char *file = set->stats_file[s - set->n_tasks];
         if (zc_task_data_load(d, file, mask, set->half, err, sizeof err) != 0) zc_die("%s", err);
@@ -96,7 +121,7 @@ static void rescore_source(const zc_evolve_opts *o, const zc_evolve_final_set *f
         double tau, rho;
         correlate(flat + (size_t)p * d->n_archs, d->acc, d->n_archs, &invalid, &tau, &rho);
         char text[4096];
-        zc_program_print(&fs->prog[p], text, sizeof text);
+        zc_program_print_names(&fs->prog[p], zc_gp_config_term_names(&o->gp), text, sizeof text);
         zc_text_printf(csv, "\"%s\",%.6f,\"%s\",%d,%d,%.6f,%.6f\n", text, fs->fitness[p], name,
                        d->n_archs, invalid, tau, rho);
         zc_text_printf(summary, "%-40.40s %6d %7d %8.4f %8.4f  %s\n", name, d->n_archs,
@@ -116,7 +141,8 @@ double zc_evolve_final_rescore(const zc_evolve_opts *o, const zc_evolve_final_se
     zc_text_printf(summary, "\nFinal re-scoring (held-out architectures; tau = Kendall tau-b, "
                    "rho = Spearman):\n%-40s %6s %7s %8s %8s  %s\n", "task", "n", "invalid",
                    "tau", "rho", "program");
-    int n_sources = o->task_set.n_tasks + o->task_set.n_stats;
+    int n_sources = o->task_set.n_tasks + o->task_set.n_stats + o->task_set.n_values +
+                    o->n_test_values;
     for (int s = 0; s < n_sources; s++) {
         zc_task_data d;
         char name[160];

@@ -1,12 +1,16 @@
 /* evolve_fitness.c: the GP engine's fitness callbacks over a score backend:
  * per-architecture scores to fitness (master/gp/fitness.h), and the quick
  * validity check, on the workers when the distributed backend can, else on
- * this process's threads (common/program/quick_check.h). See
+ * this process's threads (common/program/quick_check.h). Network-level
+ * values (SR-NAS) have no quick check: a formula evaluates in nanoseconds
+ * per architecture, and one missing value on a probe architecture must not
+ * reject it (invalid architectures may be omitted from the fitness). See
  * evolve_internal.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/program/quick_check.h"
+#include "common/util/parallel.h"
 #include "common/util/util.h"
 #include "master/gp/evolve_internal.h"
 
@@ -24,6 +28,8 @@ void zc_evolve_fitness_init(zc_evolve_fitness *f, const zc_evolve_opts *o,
     }
     zc_fitness_spec_init(&f->spec, f->n_tasks, f->n_archs, accs, o->subset_size, o->draws,
                          o->aggregate, o->abs_tau, o->draw_mode, o->task_set.seed);
+    f->spec.omit_invalid = o->omit_invalid;
+    f->quick_check = o->gp.terminal_kind == ZC_GP_TERMS_LAYER;
     f->probe = meta->probe;
     f->n_probe = meta->n_probe;
     f->n_threads = ZC_MAX(1, ZC_MIN(o->task_set.threads, 256));
@@ -38,8 +44,25 @@ void zc_evolve_fitness_free(zc_evolve_fitness *f) {
     memset(f, 0, sizeof *f);
 }
 
+/* The fitness of a batch of scored programs, one program per item. */
+typedef struct {
+    const zc_fitness_spec *spec;
+    const zc_program *progs;   /* their hashes pick the draw (draw mode pick) */
+    double *const *scores;
+    double *fitness;
+} fitness_job;
+
+static int fitness_item(void *ctx, int p, int worker) {
+    (void)worker;
+    fitness_job *j = ctx;
+    j->fitness[p] = zc_fitness_of(j->spec, j->scores, p, zc_program_hash(&j->progs[p]));
+    return 0;
+}
+
 /* fitness_evaluate: zc_fitness_fn.evaluate: the backend's scores of progs
- * on every task, then each program's fitness. */
+ * on every task, then each program's fitness (programs on the threads:
+ * each value is computed by one thread, so the thread count does not
+ * matter). */
 static int fitness_evaluate(void *vctx, const zc_program *progs, int n, double *fitness) {
     zc_evolve_fitness *c = vctx;
     double **scores = zc_malloc(sizeof(double *) * (size_t)c->n_tasks);
@@ -49,9 +72,12 @@ static int fitness_evaluate(void *vctx, const zc_program *progs, int n, double *
     int rc = c->backend->score(c->backend->ctx, progs, n, scores, c->err, sizeof c->err);
     c->eval_seconds += zc_now() - t0;
     c->backend_status = rc;
-    if (rc == 0)
-        for (int p = 0; p < n; p++)
-            fitness[p] = zc_fitness_of(&c->spec, scores, p, zc_program_hash(&progs[p]));
+    if (rc == 0) {
+        double t1 = zc_now();
+        fitness_job job = {&c->spec, progs, scores, fitness};
+        zc_parallel_for(n, ZC_MIN(c->n_threads, n / 8 + 1), fitness_item, &job);
+        c->tau_seconds += zc_now() - t1;
+    }
     for (int t = 0; t < c->n_tasks; t++) free(scores[t]);
     free(scores);
     return rc;
@@ -75,6 +101,6 @@ static int fitness_validate(void *vctx, const zc_program *progs, int n, unsigned
 }
 
 zc_fitness_fn zc_evolve_fitness_fn(zc_evolve_fitness *f) {
-    zc_fitness_fn fn = {f, fitness_evaluate, fitness_validate};
+    zc_fitness_fn fn = {f, fitness_evaluate, f->quick_check ? fitness_validate : NULL};
     return fn;
 }

@@ -22,6 +22,9 @@ char *zc_evolve_config_text(const zc_evolve_opts *o) {
     zc_text_printf(&t, "zcevo_evolve_config=1\n");
     for (int i = 0; i < s->n_tasks; i++) zc_text_printf(&t, "task=%s\n", s->task_spec[i]);
     for (int i = 0; i < s->n_stats; i++) zc_text_printf(&t, "stats=%s\n", s->stats_file[i]);
+    for (int i = 0; i < s->n_values; i++) zc_text_printf(&t, "proxies=%s\n", s->values_file[i]);
+    for (int i = 0; i < o->n_test_values; i++)
+        zc_text_printf(&t, "test_proxies=%s\n", o->test_values_file[i]);
     zc_text_printf(&t, "archs_per_task=%d\nfinal_archs=%d\nfinal_batch=%d\nseed=%llu\n",
                    s->archs_per_task, s->final_archs, s->final_batch,
                    (unsigned long long)s->seed);
@@ -30,6 +33,7 @@ char *zc_evolve_config_text(const zc_evolve_opts *o) {
                    o->subset_size, o->draws);
     if (o->draw_mode == ZC_DRAW_PICK) zc_text_printf(&t, "draw_mode=pick\n");
     if (s->half) zc_text_printf(&t, "stats_precision=half\n");
+    if (o->omit_invalid) zc_text_printf(&t, "invalid=omit\n");
     char *mem = NULL;
     size_t memlen = 0;
     FILE *f = open_memstream(&mem, &memlen);

@@ -120,10 +120,12 @@ typedef struct {
     const zc_arch_stats *probe;   /* the quick check's architectures        */
     int n_probe;
     zc_eval_ctx **probe_ctx;      /* one per quick-check thread              */
+    int quick_check;              /* 0: no validate callback (network values) */
     int n_threads;
     char err[512];                /* the backend's last error                */
     int backend_status;           /* last score() / validate() status        */
     double eval_seconds;          /* time in score() since last reset        */
+    double tau_seconds;           /* time turning scores into fitness, idem  */
 } zc_evolve_fitness;
 
 /* zc_evolve_fitness_init: fitness of the tasks in meta (subsets, aggregate

@@ -29,6 +29,7 @@ typedef struct {
     int64_t stat_bytes;
     int total_archs;
     double t_stats, evo_seconds, evals_total;
+    double score_seconds, tau_seconds; /* of the generations, all of them    */
     uint64_t nodes_elements;
 } evolve_run;
 
@@ -184,8 +185,11 @@ static int run_generations(evolve_run *r) {
         zc_gp_stats gs;
         double g0 = zc_now();
         r->fitness.eval_seconds = 0;
+        r->fitness.tau_seconds = 0;
         int rc = zc_gp_generation(st, &r->fn, &gs, err, sizeof err);
         double secs = zc_now() - g0;
+        r->score_seconds += r->fitness.eval_seconds;
+        r->tau_seconds += r->fitness.tau_seconds;
         if (rc != 0) return generation_failed(r, err);
         r->evals_total += gs.evaluated;
         if (!r->dist) r->nodes_elements += zc_evolve_local_elements(&r->local);
@@ -209,7 +213,9 @@ static void finish(evolve_run *r) {
     zc_evolve_final_pick(st, &fs);
     zc_text summary = {0};
     char text[4096] = "(none)";
-    if (st->hof_n) zc_program_print(&st->hof[0].prog, text, sizeof text);
+    if (st->hof_n)
+        zc_program_print_names(&st->hof[0].prog, zc_gp_config_term_names(&st->config), text,
+                               sizeof text);
     zc_text_printf(&summary, "zcevo evolve: %s\nbest program: %s\nfitness (%s of %s over %d "
                    "task(s), evolution architectures): %.4f\n",
                    o->run_dir, text, o->aggregate == ZC_AGG_MIN ? "min" : "mean",
@@ -219,12 +225,14 @@ static void finish(evolve_run *r) {
     double total = zc_now() - r->t_start;
     double evo_s = r->evo_seconds;
     zc_text_printf(&summary,
-                   "\nTime: statistics %.1f s, evolution %.1f s (%d generations), final %.1f s, "
-                   "total %.1f s\n"
+                   "\nTime: statistics %.1f s, evolution %.1f s (%d generations: scoring %.3f s, "
+                   "tau %.3f s, the rest (variation, selection, logs, checkpoints) %.3f s), "
+                   "final %.1f s, total %.1f s\n"
                    "Figures: %.1f architectures/s (statistics), %.1f programs/s (each on %d "
                    "architectures), %.3f GPops/s (node elements per second, local "
                    "evaluation%s)\n",
-                   r->t_stats, evo_s, o->gp.generations, final_seconds, total,
+                   r->t_stats, evo_s, o->gp.generations, r->score_seconds, r->tau_seconds,
+                   evo_s - r->score_seconds - r->tau_seconds, final_seconds, total,
                    r->total_archs / (r->t_stats > 0 ? r->t_stats : 1e-9),
                    evo_s > 0 ? r->evals_total / evo_s : 0, r->total_archs,
                    evo_s > 0 ? r->nodes_elements / evo_s * 1e-9 : 0,

@@ -42,12 +42,16 @@ static int meta_of_computed(const zc_task_set *s, int t, int estimate_bytes,
 }
 
 /* meta_of_file: counts, accuracies, bytes and name of task t, statistics
- * file t - n_tasks (read, then dropped but for the probes when t == 0). */
+ * file t - n_tasks or proxies file t - n_tasks - n_stats (read, then
+ * dropped but for the probes when t == 0). */
 static int meta_of_file(const zc_task_set *s, int t, zc_evolve_meta_store *store, char *err,
                         size_t errlen) {
     zc_evolve_meta *m = &store->meta;
     zc_task_data d;
-    if (zc_task_set_load_file(s, t - s->n_tasks, &d, err, errlen) != 0) return -1;
+    int f = t - s->n_tasks;
+    int rc = f < s->n_stats ? zc_task_set_load_file(s, f, &d, err, errlen)
+                            : zc_task_set_load_values(s, f - s->n_stats, 0, &d, err, errlen);
+    if (rc != 0) return -1;
     store->acc[t] = zc_malloc(sizeof(double) * (size_t)(d.n_archs + 1));
     memcpy(store->acc[t], d.acc, sizeof(double) * (size_t)d.n_archs);
     m->n_archs[t] = d.n_archs;
@@ -68,7 +72,7 @@ int zc_evolve_meta_compute(const zc_task_set *s, int estimate_bytes, zc_evolve_m
     memset(store, 0, sizeof *store);
     zc_evolve_meta *m = &store->meta;
     double t0 = zc_now();
-    for (int t = 0; t < s->n_tasks + s->n_stats; t++) {
+    for (int t = 0; t < s->n_tasks + s->n_stats + s->n_values; t++) {
         if (stop && *stop) {
             snprintf(err, errlen, "interrupted by a signal");
             return -1;

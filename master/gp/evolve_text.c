@@ -68,7 +68,8 @@ void zc_evolve_write_hall_of_fame(const char *run_dir, const zc_gp_state *st) {
     zc_text_printf(&s, "# rank\tfitness\tprogram\n");
     for (int i = 0; i < st->hof_n; i++) {
         char text[4096];
-        zc_program_print(&st->hof[i].prog, text, sizeof text);
+        zc_program_print_names(&st->hof[i].prog, zc_gp_config_term_names(&st->config), text,
+                               sizeof text);
         zc_text_printf(&s, "%d\t%.6f\t%s\n", i + 1, st->hof[i].fitness, text);
     }
     char *path = zc_path_join(run_dir, "hall_of_fame.txt");

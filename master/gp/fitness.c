@@ -74,17 +74,20 @@ void zc_fitness_spec_free(zc_fitness_spec *f) {
 }
 
 /* draw_tau: tau (or |tau|) of program scores s on draw d of task t; NaN
- * when a score is not finite or the scores are all tied. */
+ * when a score is not finite (with omit_invalid: when fewer than two are)
+ * or the scores are all tied. */
 static double draw_tau(const zc_fitness_spec *f, int t, const double *s, int d) {
     int len = f->subset_len[t];
     const int *idx = f->subsets[t] + (size_t)d * len;
     double x[len], y[len];
+    int m = 0;
     for (int i = 0; i < len; i++) {
-        x[i] = s[idx[i]];
-        y[i] = f->acc[t][idx[i]];
-        if (!isfinite(x[i])) return NAN;
+        x[m] = s[idx[i]];
+        y[m] = f->acc[t][idx[i]];
+        if (isfinite(x[m])) m++;
+        else if (!f->omit_invalid) return NAN;
     }
-    double tau = zc_kendall_tau_b(x, y, len);
+    double tau = m >= 2 ? zc_kendall_tau_b(x, y, m) : NAN;
     return f->abs_tau ? fabs(tau) : tau;
 }
 

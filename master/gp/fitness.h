@@ -15,7 +15,11 @@
  * program, so a program keeps its fitness, and the D subsets are disjoint
  * when S x D fits in the task); fitness is the min (EZNAS) or mean over
  * tasks. A program that is invalid (NaN score) on any architecture of a
- * subset, or whose scores are all tied, is invalid (NaN fitness). */
+ * subset, or whose scores are all tied, is invalid (NaN fitness); with
+ * omit_invalid (SR-NAS: scipy's kendalltau with nan_policy='omit') the
+ * architectures a program is invalid on are left out of that subset's tau
+ * instead, and only fewer than two valid ones (or all tied) make it
+ * invalid. */
 #ifndef ZC_FITNESS_H
 #define ZC_FITNESS_H
 
@@ -39,12 +43,14 @@ typedef struct {
     int abs_tau;        /* 1: |tau| (EZNAS), 0: signed                       */
     zc_draw_mode draw_mode;
     uint64_t seed;      /* the run's seed (the pick of draw mode pick)       */
+    int omit_invalid;   /* 1: invalid architectures left out (SR-NAS)        */
 } zc_fitness_spec;
 
 /* zc_fitness_spec_init: subsets drawn from zc_rng_stream(seed,
  * ZC_STREAM_SUBSET, task): D independent draws, or with draw mode pick and
  * S x D <= n the first D blocks of S of one shuffle (disjoint). acc arrays
- * are copied. */
+ * are copied. omit_invalid is 0 (set the field afterwards for SR-NAS's
+ * rule). */
 void zc_fitness_spec_init(zc_fitness_spec *f, int n_tasks, const int *n_archs,
                           const double *const *acc, int subset_size, int draws,
                           zc_aggregate aggregate, int abs_tau, zc_draw_mode draw_mode,

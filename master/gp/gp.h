@@ -1,19 +1,37 @@
 /* gp.h: the genetic programming engine of zcevo: tree GP over postfix
- * programs (common/program.h) with the EZNAS/DEAP operators, as a step-wise
- * library that `zcevo evolve` and the MPI master drive.
+ * programs (common/program.h) with the EZNAS/DEAP operators and the
+ * gplearn ones SR-NAS uses, as a step-wise library that `zcevo evolve` and
+ * the MPI master drive.
+ *
+ * The primitive set (function_set: the 34 EZNAS primitives, the SR-NAS
+ * arithmetic, or any list) and the terminal kind (layer: the 22 EZNAS
+ * statistics; network: named network-level values such as the proxies of
+ * a `zcevo proxies` file, codes 0..n-1 in the order of network_terminals)
+ * are parameters of the config, so they are part of config.txt and of
+ * every checkpoint; both kinds run through the same engine.
  *
  * One generation (zc_gp_generation), in this order:
+ *  0. With parent_tournament > 0, members of the population not evaluated
+ *     yet (the initial population) are evaluated first, in one batch, so
+ *     that parents are chosen by fitness from the first generation on.
  *  1. Offspring: lambda programs. round(fresh_fraction * lambda) of them are
  *     fresh half-and-half programs (depth init_min_depth..init_max_depth);
- *     the rest come from DEAP varOr on the current population: with
- *     probability crossover_prob one-point subtree crossover of two distinct
- *     random members (cxOnePoint: a uniform non-root node in each, first
- *     child kept), else with probability mutation_prob uniform mutation of
- *     a random member (mutUniform: a uniform node, root included, replaced
- *     by a half-and-half tree of depth mut_min_depth..mut_max_depth), else
- *     reproduction (a copy of a random member). An offspring higher than
- *     max_height or longer than max_len is replaced by a random one of its
- *     parents (DEAP staticLimit).
+ *     the rest come from DEAP varOr on the current population: a uniform
+ *     draw u picks the operator: u < crossover_prob one-point subtree
+ *     crossover of two distinct members (cxOnePoint: a uniform non-root node
+ *     in each, first child kept); then, by the next probabilities in this
+ *     order, uniform mutation of a member (mutUniform: a uniform node, root
+ *     included, replaced by a half-and-half tree of depth
+ *     mut_min_depth..mut_max_depth), hoist mutation (gplearn: a uniform
+ *     node's subtree replaced by one of its own subtrees, uniform among its
+ *     nodes), point mutation (gplearn: each node, with probability
+ *     point_replace_prob, replaced by a uniform pick of the same arity from
+ *     the primitive set, a terminal by a terminal), else reproduction (a
+ *     copy). Members are drawn uniformly (parent_tournament = 0, DEAP) or as
+ *     the best of parent_tournament uniform draws (gplearn, SR-NAS). An
+ *     offspring higher than max_height or longer than max_len is replaced by
+ *     a random one of its parents (DEAP staticLimit; hoist and point
+ *     mutation never grow a tree).
  *  2. Quick check: candidates go to fitness->validate in batches; invalid
  *     ones are redrawn (in rounds) until lambda valid offspring exist. A
  *     program whose fitness is cached needs no check (valid iff finite).
@@ -37,15 +55,19 @@
  *
  * Determinism: all randomness comes from state->rng (seeded with
  * zc_rng_stream(seed, ZC_STREAM_GP, 0)); callbacks fill arrays, so the
- * order in which they compute results does not matter. The fitness cache
+ * order in which they compute results does not matter. With the options
+ * added for SR-NAS at their defaults (hoist_prob = point_prob = 0,
+ * parent_tournament = 0, function_set = eznas) the draws are exactly
+ * those of the EZNAS engine. The fitness cache
  * assumes a program's fitness is fixed during a run; a driver that changes
  * the fitness data per generation sets cache_fitness = 0 (the cache is then
  * never consulted; it holds only the last generation's results, which a
  * checkpoint stores).
  *
- * The primitive set (zc_gp_primitives: operations, terminals) is built once
- * from the config when the state is made (zc_gp_init, zc_gp_state_load) and
- * every tree operation takes it as a parameter.
+ * The primitive set (zc_gp_primitives: operations, terminals) and the
+ * terminal names are built once from the config when the state is made
+ * (zc_gp_init, zc_gp_state_load) and every tree operation takes the set as
+ * a parameter.
  *
  * The engine's sources: gp_config.c (options), gp_tree.c (primitive set,
  * tree generation and variation), gp_cache.c (the fitness cache),
@@ -90,6 +112,19 @@ typedef enum {
     ZC_GP_POOL_BOTH = 1       /* from population + offspring (mu + lambda)  */
 } zc_gp_pool;
 
+typedef enum {
+    ZC_GP_TERMS_LAYER = 0,    /* the 22 EZNAS statistics per RCB layer      */
+    ZC_GP_TERMS_NETWORK = 1   /* named network-level values (proxies files) */
+} zc_gp_terminal_kind;
+
+/* The primitive sets by name, as masks: bit (opcode - ZC_OP_BASE).
+ * zc_gp_functions_eznas: the 33 EZNAS primitives of the default set
+ * (add .. numel; add_noise comes with use_add_noise). */
+uint64_t zc_gp_functions_eznas(void);
+/* zc_gp_functions_sr: the SR-NAS set: add, sub, mul, neg, pdiv, plog,
+ * psqrt. */
+uint64_t zc_gp_functions_sr(void);
+
 typedef struct {
     int population_size;     /* initial population                    50 */
     int mu;                  /* survivors per generation              25 */
@@ -108,7 +143,7 @@ typedef struct {
                                 (released code; the paper used 0.5)       */
     int generations;         /* for the driver (zcevo evolve)         15 */
     int use_add_noise;       /* add_noise in the primitive set         0 */
-    zc_terminal_mask terminals; /* terminals that may appear         all */
+    zc_terminal_mask terminals; /* terminal codes that may appear    all */
     zc_gp_dedup dedup;       /*                                  program */
     zc_gp_pool selection_pool; /*                              offspring */
     int evaluate_initial;    /* evaluate the initial population in
@@ -116,6 +151,15 @@ typedef struct {
     int hall_of_fame_size;   /* best distinct programs ever kept      10 */
     int max_redraw_rounds;   /* quick-check rounds before giving up 1000 */
     int cache_fitness;       /* keep fitness across generations        1 */
+    /* added for SR-NAS; written to the config text only when they differ
+     * from these defaults, so older configurations read the same */
+    uint64_t functions;      /* primitive set (function_set)       eznas */
+    zc_gp_terminal_kind terminal_kind; /*                          layer */
+    zc_term_names network_terminals; /* kind network: code -> name  none */
+    double hoist_prob;       /* varOr hoist mutation                   0 */
+    double point_prob;       /* varOr point mutation                   0 */
+    double point_replace_prob; /* per node, in point mutation       0.05 */
+    int parent_tournament;   /* parents: best of k draws (0: uniform)  0 */
 } zc_gp_config;
 
 /* zc_gp_config_default: the documented defaults above. */
@@ -126,16 +170,31 @@ zc_gp_config zc_gp_config_default(void);
 int zc_gp_config_check(const zc_gp_config *cfg, char *err, size_t errlen);
 
 /* zc_gp_config_set: set one option from text (key as printed by
- * zc_gp_config_write, e.g. "mu", "25"; terminals: a list for
- * zc_terminal_parse_list; dedup: none|program|fitness; selection_pool:
- * offspring|both). Returns 0, or -1 with a message in err for an unknown key
+ * zc_gp_config_write, e.g. "mu", "25"; terminals: "all" or a list of names
+ * of the terminal kind (zc_terminal_parse_list for layers, names of
+ * network_terminals for the network kind); dedup: none|program|fitness;
+ * selection_pool: offspring|both; function_set: eznas, sr or a
+ * comma-separated list of primitives; terminal_kind: layer|network;
+ * network_terminals: comma-separated names, which also resets terminals to
+ * all of them). Returns 0, or -1 with a message in err for an unknown key
  * or a malformed value (range checks are zc_gp_config_check's job). */
 int zc_gp_config_set(zc_gp_config *cfg, const char *key, const char *value,
                      char *err, size_t errlen);
 
 /* zc_gp_config_write: write every option as "key=value" lines (stable order,
- * parseable by zc_gp_config_set) to f. Returns 0, or -1 on a write error. */
+ * parseable by zc_gp_config_set in that order: with the network kind,
+ * terminal_kind and network_terminals come first; the SR-NAS options are
+ * written last and only when not at their defaults) to f. Returns 0, or -1
+ * on a write error. */
 int zc_gp_config_write(const zc_gp_config *cfg, FILE *f);
+
+/* zc_gp_config_term_names: the names of cfg's terminal codes: NULL for the
+ * layer kind (the 22 statistics), else &cfg->network_terminals. For
+ * zc_program_parse_names / zc_program_print_names. */
+const zc_term_names *zc_gp_config_term_names(const zc_gp_config *cfg);
+
+/* zc_gp_config_n_terms: the number of terminal codes of cfg's kind. */
+int zc_gp_config_n_terms(const zc_gp_config *cfg);
 
 /* ---- primitive set ----------------------------------------------------------- */
 
@@ -145,7 +204,7 @@ int zc_gp_config_write(const zc_gp_config *cfg, FILE *f);
 typedef struct {
     int ops[ZC_NUM_OPS];
     int n_ops;
-    int terms[ZC_NUM_TERMINALS];
+    int terms[ZC_OP_BASE];
     int n_terms;
     double terminal_ratio;
 } zc_gp_primitives;

@@ -33,6 +33,9 @@ typedef struct {
     unsigned char *batch_ok;
     double *batch_fit;
     int n_batch;               /* programs of the evaluation batch                */
+    int n_parent_batch;        /* programs evaluated before the offspring (step 0) */
+    zc_program *parent_batch;  /* ... and their fitness (old_n capacity)           */
+    double *parent_fit;
     /* the old population, then the offspring */
     zc_gp_individual *pool;
     int old_n, pool_n;
@@ -81,6 +84,8 @@ static void work_begin(generation_work *w, zc_gp_state *s, const zc_fitness_fn *
     w->order = zc_malloc(sizeof(int) * (size_t)pool_cap);
     w->next = zc_malloc(sizeof(zc_gp_individual) * (size_t)cfg->mu);
     w->elite = zc_malloc(sizeof(zc_gp_individual) * (size_t)(cfg->elitism + 1));
+    w->parent_batch = zc_malloc(sizeof(zc_program) * (size_t)(s->pop_n + 1));
+    w->parent_fit = zc_malloc(sizeof(double) * (size_t)(s->pop_n + 1));
     w->old_n = s->pop_n;
     memcpy(w->pool, s->pop, sizeof(zc_gp_individual) * (size_t)s->pop_n);
     w->pool_n = w->old_n;
@@ -98,6 +103,8 @@ static void work_end(generation_work *w) {
     free(w->order);
     free(w->next);
     free(w->elite);
+    free(w->parent_batch);
+    free(w->parent_fit);
 }
 
 /* ---- 1-2. offspring that pass the quick check -------------------------------------- */
@@ -113,7 +120,7 @@ static int draw_candidates(generation_work *w, int fresh, int m, zc_gp_cache *ro
         if (fresh)
             zc_gp_gen_fresh(w->cfg, w->ps, &w->rng, &c->prog);
         else
-            zc_gp_var_or_one(w->cfg, w->ps, &w->rng, w->s->pop, w->s->pop_n, &c->prog);
+            zc_gp_var_or_one(w->cfg, w->ps, &w->rng, w->pool, w->old_n, &c->prog);
         c->hash = zc_program_hash(&c->prog);
         c->fitness = NAN;
         c->evaluated = 0;
@@ -204,6 +211,44 @@ static int draw_offspring(generation_work *w, char *err, size_t errlen) {
     return 0;
 }
 
+/* ---- 0. parents of known fitness ------------------------------------------------------- */
+
+/* Step 0: with parent tournaments, the old members of unknown fitness (the
+ * initial population), each distinct program once, in one fitness->evaluate
+ * call before any offspring is drawn; their fitness goes to the pending
+ * cache and the pool (as evaluated); learn_batch_fitness offers them to the
+ * hall of fame. Returns 0, or -1 with err when the callback failed. */
+static int evaluate_parents(generation_work *w, char *err, size_t errlen) {
+    if (w->cfg->parent_tournament <= 0) return 0;
+    zc_gp_cache in_batch = {0};
+    int n = 0;
+    for (int i = 0; i < w->old_n; i++) {
+        const zc_gp_individual *m = &w->pool[i];
+        if (m->evaluated || known_fitness(w, m->hash, NULL) ||
+            zc_gp_cache_find(&in_batch, m->hash, NULL))
+            continue;
+        zc_gp_cache_put(&in_batch, m->hash, (double)n);
+        w->parent_batch[n++] = m->prog;
+    }
+    zc_gp_cache_free(&in_batch);
+    for (int i = 0; i < n; i++) w->parent_fit[i] = NAN;
+    if (n > 0 && w->fn->evaluate(w->fn->ctx, w->parent_batch, n, w->parent_fit) != 0)
+        return zc_fail(err, errlen, "gp: fitness evaluation failed (callback error)");
+    for (int i = 0; i < n; i++) {
+        zc_gp_cache_put(&w->pending, zc_program_hash(&w->parent_batch[i]), w->parent_fit[i]);
+        if (!isfinite(w->parent_fit[i])) w->stats.evaluated_invalid++;
+    }
+    for (int i = 0; i < w->old_n; i++) {
+        zc_gp_individual *m = &w->pool[i];
+        if (m->evaluated) continue;
+        m->fitness = NAN;
+        known_fitness(w, m->hash, &m->fitness);
+        m->evaluated = 1;
+    }
+    w->n_parent_batch = n;
+    return 0;
+}
+
 /* ---- 3. the evaluation batch ---------------------------------------------------------- */
 
 /* Step 3: the pool members of unknown fitness (old ones only when the
@@ -238,8 +283,11 @@ static int evaluate_batch(generation_work *w, char *err, size_t errlen) {
  * keep theirs; unevaluated initial members are NaN unless evaluated now).
  * Without the fitness cache the state's cache is emptied here. */
 static void learn_batch_fitness(generation_work *w) {
-    w->stats.evaluated = w->n_batch;
+    w->stats.evaluated = w->n_parent_batch + w->n_batch;
     if (!w->use_state_cache) zc_gp_cache_free(&w->s->cache);
+    for (int i = 0; i < w->n_parent_batch; i++)
+        zc_gp_hof_offer(w->s, &w->parent_batch[i], zc_program_hash(&w->parent_batch[i]),
+                        w->parent_fit[i]);
     for (int i = 0; i < w->n_batch; i++) {
         uint64_t h = zc_program_hash(&w->batch[i]);
         zc_gp_cache_put(&w->pending, h, w->batch_fit[i]);
@@ -393,7 +441,7 @@ static void commit(generation_work *w) {
         }
     }
     s->generation++;
-    s->evaluations += w->n_batch;
+    s->evaluations += w->n_parent_batch + w->n_batch;
     s->validations += w->stats.validated;
     w->stats.population = w->n_next;
     w->stats.mean = n_finite ? sum / n_finite : NAN;
@@ -408,7 +456,8 @@ int zc_gp_generation(zc_gp_state *s, const zc_fitness_fn *fn, zc_gp_stats *stats
     generation_work w;
     work_begin(&w, s, fn);
     int status = -1;
-    if (draw_offspring(&w, err, errlen) == 0 && evaluate_batch(&w, err, errlen) == 0) {
+    if (evaluate_parents(&w, err, errlen) == 0 && draw_offspring(&w, err, errlen) == 0 &&
+        evaluate_batch(&w, err, errlen) == 0) {
         learn_batch_fitness(&w);
         select_by_tournament(&w);
         remove_duplicates(&w);

@@ -15,7 +15,7 @@
 static const char state_magic[8] = {'Z', 'C', 'G', 'P', 'S', 'T', '0', '1'};
 
 /* The config block holds at most this many bytes (its text is shorter). */
-#define CONFIG_TEXT_CAP 4096
+#define CONFIG_TEXT_CAP 8192
 
 /* ---- writing ------------------------------------------------------------------ */
 
@@ -126,14 +126,15 @@ static void get(reader *rd, void *out, size_t n) {
     rd->pos += n;
 }
 
-static int get_program(reader *rd, zc_program *p) {
+/* a program whose terminal codes are below n_terms (the config's kind) */
+static int get_program(reader *rd, zc_program *p, int n_terms) {
     uint16_t len;
     get(rd, &len, sizeof(len));
     if (rd->failed || len < 1 || len > ZC_PROG_MAX_LEN) return -1;
     memset(p, 0, sizeof(*p));
     p->len = len;
     get(rd, p->code, len);
-    return rd->failed || !zc_program_valid(p) ? -1 : 0;
+    return rd->failed || !zc_program_valid_terms(p, n_terms) ? -1 : 0;
 }
 
 /* The magic and the config block into *cfg (checked). Returns 0, or -1
@@ -179,7 +180,7 @@ static int read_population(reader *rd, zc_gp_state *s) {
     s->pop_n = pop_n;
     for (int i = 0; i < pop_n; i++) {
         zc_gp_individual *member = &s->pop[i];
-        if (get_program(rd, &member->prog) != 0) return -1;
+        if (get_program(rd, &member->prog, zc_gp_config_n_terms(&s->config)) != 0) return -1;
         get(rd, &member->fitness, sizeof(double));
         get(rd, &member->evaluated, 1);
         member->hash = zc_program_hash(&member->prog);
@@ -195,7 +196,7 @@ static int read_hall_of_fame(reader *rd, zc_gp_state *s) {
     s->hof_n = hof_n;
     for (int i = 0; i < hof_n; i++) {
         int64_t seq;
-        if (get_program(rd, &s->hof[i].prog) != 0) return -1;
+        if (get_program(rd, &s->hof[i].prog, zc_gp_config_n_terms(&s->config)) != 0) return -1;
         get(rd, &s->hof[i].fitness, sizeof(double));
         get(rd, &seq, sizeof(seq));
         s->hof[i].seq = seq;

@@ -1,7 +1,9 @@
 /* gp_tree.c: the trees of the GP engine: the primitive set, DEAP
- * genHalfAndHalf, and the varOr operators (cxOnePoint, mutUniform,
- * reproduction) with the staticLimit rule (see gp.h). Every random draw
- * comes from the rng passed in, in DEAP's order. */
+ * genHalfAndHalf, and the varOr operators (cxOnePoint, mutUniform, gplearn's
+ * hoist and point mutation, reproduction) with the staticLimit rule and the
+ * parent draws (uniform or tournament; see gp.h). Every random draw comes
+ * from the rng passed in, in DEAP's order. */
+#include <math.h>
 #include <string.h>
 
 #include "common/util/util.h"
@@ -13,10 +15,12 @@ zc_gp_primitives zc_gp_primitives_from_config(const zc_gp_config *cfg) {
     zc_gp_primitives ps;
     memset(&ps, 0, sizeof(ps));
     for (int code = ZC_OP_BASE; code < ZC_OP_END; code++) {
-        if (code == ZC_OP_ADD_NOISE && !cfg->use_add_noise) continue;
-        ps.ops[ps.n_ops++] = code;
+        int in_set = (cfg->functions >> (code - ZC_OP_BASE)) & 1;
+        if (code == ZC_OP_ADD_NOISE) in_set |= cfg->use_add_noise != 0;
+        if (in_set) ps.ops[ps.n_ops++] = code;
     }
-    for (int t = 0; t < ZC_NUM_TERMINALS; t++)
+    int n_terms = zc_gp_config_n_terms(cfg);
+    for (int t = 0; t < n_terms; t++)
         if (cfg->terminals & (1u << t)) ps.terms[ps.n_terms++] = t;
     ps.terminal_ratio = (double)ps.n_terms / (double)(ps.n_terms + ps.n_ops);
     return ps;
@@ -134,17 +138,75 @@ static void mutate(const zc_gp_config *cfg, const zc_gp_primitives *ps, zc_rng *
     if (!ok) *out = *a; /* staticLimit: the (only) parent */
 }
 
+/* gplearn's hoist mutation: a uniform node's subtree replaced by the
+ * subtree of a uniform node inside it (never higher than a). */
+static void hoist(zc_rng *rng, const zc_program *a, zc_program *out) {
+    int end = (int)zc_rng_below(rng, (uint64_t)a->len);
+    int start = zc_program_subtree_start(a, end);
+    int inner_end = start + (int)zc_rng_below(rng, (uint64_t)(end - start + 1));
+    int inner_start = zc_program_subtree_start(a, inner_end);
+    splice(a, start, end, a->code, inner_start, inner_end, ZC_PROG_MAX_LEN, out);
+}
+
+/* a uniform pick among ps's operations of the given arity, or -1 */
+static int random_op_of_arity(const zc_gp_primitives *ps, zc_rng *rng, int arity) {
+    int n = 0;
+    for (int i = 0; i < ps->n_ops; i++) n += zc_op_arity(ps->ops[i]) == arity;
+    if (n == 0) return -1;
+    int k = (int)zc_rng_below(rng, (uint64_t)n);
+    for (int i = 0; i < ps->n_ops; i++)
+        if (zc_op_arity(ps->ops[i]) == arity && k-- == 0) return ps->ops[i];
+    return -1;
+}
+
+/* gplearn's point mutation: each node, with probability point_replace_prob,
+ * replaced by a uniform pick of the same arity (a terminal by a terminal);
+ * the shape of the tree is kept. */
+static void point(const zc_gp_config *cfg, const zc_gp_primitives *ps, zc_rng *rng,
+                  const zc_program *a, zc_program *out) {
+    *out = *a;
+    for (int i = 0; i < out->len; i++) {
+        if (!(zc_rng_uniform(rng) < cfg->point_replace_prob)) continue;
+        int arity = zc_op_arity(out->code[i]);
+        int code = arity ? random_op_of_arity(ps, rng, arity)
+                         : ps->terms[zc_rng_below(rng, (uint64_t)ps->n_terms)];
+        if (code >= 0) out->code[i] = (uint8_t)code;
+    }
+}
+
+/* a member index: uniform (parent_tournament 0), else the best of
+ * parent_tournament uniform draws (NaN fitness worst, first best on ties);
+ * `skip` >= 0 is left out (the other parent of a crossover) */
+static int draw_parent(const zc_gp_config *cfg, zc_rng *rng, const zc_gp_individual *pop, int n,
+                       int skip) {
+    int m = skip >= 0 ? n - 1 : n, best = -1;
+    int draws = cfg->parent_tournament > 0 ? cfg->parent_tournament : 1;
+    for (int d = 0; d < draws; d++) {
+        int i = (int)zc_rng_below(rng, (uint64_t)m);
+        if (skip >= 0 && i >= skip) i++;
+        double fi = pop[i].fitness;
+        if (best < 0 || (!isnan(fi) && (isnan(pop[best].fitness) || fi > pop[best].fitness)))
+            best = i;
+    }
+    return best;
+}
+
 void zc_gp_var_or_one(const zc_gp_config *cfg, const zc_gp_primitives *ps, zc_rng *rng,
                       const zc_gp_individual *pop, int n, zc_program *out) {
     double choice = zc_rng_uniform(rng);
+    double p_mut = cfg->crossover_prob + cfg->mutation_prob;
+    double p_hoist = p_mut + cfg->hoist_prob, p_point = p_hoist + cfg->point_prob;
     if (choice < cfg->crossover_prob && n >= 2) {
-        int i = (int)zc_rng_below(rng, (uint64_t)n);
-        int j = (int)zc_rng_below(rng, (uint64_t)(n - 1));
-        if (j >= i) j++;
+        int i = draw_parent(cfg, rng, pop, n, -1);
+        int j = draw_parent(cfg, rng, pop, n, i);
         crossover(cfg, rng, &pop[i].prog, &pop[j].prog, out);
-    } else if (choice < cfg->crossover_prob + cfg->mutation_prob) {
-        mutate(cfg, ps, rng, &pop[zc_rng_below(rng, (uint64_t)n)].prog, out);
+    } else if (choice < p_mut) {
+        mutate(cfg, ps, rng, &pop[draw_parent(cfg, rng, pop, n, -1)].prog, out);
+    } else if (choice < p_hoist) {
+        hoist(rng, &pop[draw_parent(cfg, rng, pop, n, -1)].prog, out);
+    } else if (choice < p_point) {
+        point(cfg, ps, rng, &pop[draw_parent(cfg, rng, pop, n, -1)].prog, out);
     } else {
-        *out = pop[zc_rng_below(rng, (uint64_t)n)].prog;
+        *out = pop[draw_parent(cfg, rng, pop, n, -1)].prog;
     }
 }
