@@ -38,9 +38,18 @@ static void proxies_help(void) {
         "  --arch A            an architecture by index or string (repeatable)\n"
         "  --batch B           minibatch size (default 64, as NAS-Bench-Suite-Zero)\n"
         "  --seed S            seed of the minibatch, parameters and sample (default 1)\n"
-        "  --proxies LIST      comma-separated names or 'all' (default all): grad_norm snip\n"
-        "                      grasp fisher synflow plain l2_norm jacov nwot epe_nas zen params\n"
-        "                      flops tcet_snip tcet_synflow eznas_a\n"
+        "  --proxies LIST      comma-separated names and groups (default all):\n"
+        "                      all = grad_norm snip grasp fisher synflow plain l2_norm jacov\n"
+        "                      nwot epe_nas zen params flops tcet_snip tcet_synflow eznas_a;\n"
+        "                      modern = az_expressivity az_progressivity az_trainability\n"
+        "                      az_complexity az_nas zico meco meco_opt swap swap_reg\n"
+        "                      (e.g. all,modern). az_nas is SET-DEPENDENT: the sum of the log\n"
+        "                      ranks of its four az_* components among the architectures of\n"
+        "                      this run, so it changes with the set scored together; the\n"
+        "                      az_* columns are per architecture (always written with it) so\n"
+        "                      any set can be re-ranked. AZ-NAS and SWAP draw their own\n"
+        "                      weights (--init does not apply to them); zico reads a second\n"
+        "                      minibatch drawn like the first\n"
         "  --init I            xautodl (default: the space's own init) | torch (PyTorch's\n"
         "                      default init, as NASLib's reference scores)\n"
         "  --acc-column NAME   accuracy column (default as zcevo stats)\n"
@@ -138,6 +147,11 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
     h5_attr_str(f, "seed", buf);
     h5_attr_str(f, "init", init);
     h5_attr_str(f, "image_source", t->image_source);
+    if (mask & (1u << ZC_PX_AZ_NAS)) { /* which columns depend on the set */
+        h5_attr_str(f, "set_dependent", "az_nas");
+        snprintf(buf, sizeof buf, "%d", n);
+        h5_attr_str(f, "set_size", buf);
+    }
     H5Sclose(s1);
     H5Sclose(s2);
     if (H5Fclose(f) < 0 || rc < 0 || zc_fsync_rename(tmp, path) != 0)
@@ -162,6 +176,9 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
     }
     printf("\n### %s / %s: %d architectures, batch %d, accuracy column %s\n\n", t->space,
            t->dataset, n, t->batch, t->acc_column);
+    if (mask & (1u << ZC_PX_AZ_NAS))
+        printf("az_nas ranks its components among these %d architectures (set-dependent).\n\n",
+               n);
     printf("| proxy | Kendall tau | Spearman rho | n | invalid |\n");
     printf("|---|---:|---:|---:|---:|\n");
     for (int p = 0; p < ZC_PX_COUNT; p++) {
@@ -244,6 +261,9 @@ int zc_cmd_proxies(int argc, char **argv) {
     if (zc_task_setup_sized(&task, data_dir, space, dataset, batch, seed, acc_column,
                             image_size, err, sizeof err) != 0)
         zc_die("%s", err);
+    if ((mask & (1u << ZC_PX_ZICO)) &&
+        zc_task_add_second_batch(&task, data_dir, err, sizeof err) != 0)
+        zc_die("%s", err);
     int *rows = zc_malloc(sizeof(int) * (size_t)task.table.n_rows);
     int n_rows = 0;
     if (n_arch_args) {
@@ -305,6 +325,7 @@ int zc_cmd_proxies(int argc, char **argv) {
                  : zc_proxies_run_local(&job, todo, n_todo, threads, !quiet, values,
                                         zc_proxies_journal_put, journal, err, sizeof err);
         if (rc != 0) zc_die("%s", err);
+        zc_proxies_fill_set_dependent(mask, values, n_rows); /* az_nas over these rows */
         write_csv(out_csv, &task, rows, n_rows, mask, values);
         if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, values, init);
         print_table(&task, rows, n_rows, mask, values, out_corr);
