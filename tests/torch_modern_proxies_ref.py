@@ -278,6 +278,106 @@ def reference(dump, arch, classes):
 
 
 # ---------------------------------------------------------------------------
+# From scratch, float32, as the authors' code runs (scripts/bench_proxies.py)
+# ---------------------------------------------------------------------------
+def modern_from_scratch(arch, classes, x, labels, x2, labels2, gauss, seed=0):
+    """The new proxies of one NB201 cell computed from scratch in float32 the
+    way the authors' code does: PyTorch's default initialisation for ZiCo and
+    MeCo, Kaiming-normal fan-in and Rademacher signs for AZ-NAS, 32 draws of
+    N(0,1) weights on 16 images for SWAP. Returns {name: value}."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    out = {}
+    # ZiCo: two minibatches
+    net, _ = build_network("nb201", arch, classes)
+    net.train()
+    grads = {}
+    for xb, yb in ((x, labels), (x2, labels2)):
+        net.zero_grad()
+        F.cross_entropy(net(xb), yb).backward()
+        for name, m in net.named_modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                grads.setdefault(name, []).append(m.weight.grad.reshape(-1).numpy().copy())
+    out["zico"] = zico_formula(grads)
+    # MeCo and MeCo_opt: every layer output of the first image
+    outs = []
+    probe, _ = build_network("nb201", arch, classes)
+    probe.load_state_dict(net.state_dict())
+    record_layers(probe, outs)
+    with torch.no_grad():
+        probe(x[:1])
+    meco, meco_opt = 0.0, 0.0
+    for o in outs:
+        f = o[0].reshape(o.shape[1], -1)
+        for opt in (False, True):
+            g = f[torch.from_numpy(rng.choice(f.shape[0], 8, replace=False))] \
+                if opt and f.shape[0] > 8 else f
+            corr = torch.corrcoef(g) if g.shape[1] > 1 else torch.zeros(g.shape[0], g.shape[0])
+            corr[torch.isnan(corr)] = 0
+            v = float(torch.linalg.eigvalsh(corr).min())
+            if opt:
+                meco_opt += v * f.shape[0] / g.shape[0]
+            else:
+                meco += v
+    out["meco"], out["meco_opt"] = meco, meco_opt
+    # AZ-NAS: Kaiming-normal fan-in weights, Gaussian input
+    az, _ = build_network("nb201", arch, classes)
+    az.train()
+    for m in az.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    feats = []
+    block_outputs(az, feats)
+    az(gauss)
+    h = np.array([entropy_score(f.detach()) for f in feats])
+    out["az_expressivity"], out["az_progressivity"] = float(h.sum()), float(np.min(np.diff(h)))
+    scores = []
+    for b in reversed(range(1, len(feats))):
+        g_out = (torch.bernoulli(torch.full_like(feats[b], 0.5)) - 0.5) * 2
+        g_in = torch.autograd.grad(feats[b], feats[b - 1], grad_outputs=g_out,
+                                   retain_graph=True)[0]
+        if g_in.shape == g_out.shape and bool(torch.all(g_in == g_out)):
+            scores.append(-math.inf)
+            continue
+        if g_in.shape[2] != g_out.shape[2]:
+            g_in = F.pixel_unshuffle(g_in, g_in.shape[2] // g_out.shape[2])
+        bo, co, ho, wo = g_out.shape
+        mat = g_in.permute(0, 2, 3, 1).reshape(bo * ho * wo, -1).t() @ \
+            g_out.permute(0, 2, 3, 1).reshape(bo * ho * wo, co) / (bo * ho * wo)
+        s = float(torch.linalg.svdvals(mat).max())
+        scores.append(-s - 1 / (s + 1e-6) + 2)
+    out["az_trainability"] = float(np.mean(scores))
+    # SWAP: 32 draws of N(0,1) weights, the first 16 images
+    sw, _ = build_network("nb201", arch, classes)
+    sw.train()
+    acts = []
+    for m in sw.modules():
+        if isinstance(m, nn.ReLU):
+            m.register_forward_hook(lambda mod, inp, o: acts.append(o))
+    counts = []
+    n = min(16, x.shape[0])
+    weights = 2 ** torch.arange(n, dtype=torch.int64).reshape(n, 1)
+    for _ in range(32):
+        for m in sw.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        acts.clear()
+        with torch.no_grad():
+            sw(x[:n])
+        a = torch.cat([t.reshape(n, -1) for t in acts], 1)
+        # = torch.unique(torch.sign(a).t(), dim=0).shape[0] (the authors'
+        # form, ~75x slower on the CPU): each column's signs packed in an int
+        codes = ((a > 0).to(torch.int64) * weights).sum(0)
+        counts.append(torch.unique(codes).numel())
+    out["swap"] = float(np.mean(counts))
+    return out
+
+
+# ---------------------------------------------------------------------------
 # The rank aggregate of a zcevo proxies run
 # ---------------------------------------------------------------------------
 def check_aggregate(csv_path, h5_path, md_path):
