@@ -25,8 +25,9 @@ failure.
 --check-aggregate CSV H5 MD: the az_nas column of a `zcevo proxies` CSV must
 equal sum_k log(rankdata(component_k) / n) (scipy, average ranks, NaN as
 -inf) of the CSV's own four az_* columns (1e-12), the HDF5 file must hold
-the same values with az_nas named in its set_dependent attribute, and the
-Markdown table must say that az_nas is set-dependent.
+the same values with az_nas named in its set_dependent attribute, the
+Markdown table must say that az_nas is set-dependent, and a zico column
+(which needs the second minibatch) must be finite.
 """
 import argparse
 import math
@@ -414,6 +415,10 @@ def check_aggregate(csv_path, h5_path, md_path):
                                rtol=0, atol=0) for c in comps + ["az_nas"])
     report(same, "HDF5 /values holds the CSV's az_* and az_nas columns")
     report(dep == "az_nas", f"HDF5 attribute set_dependent = {dep!r}")
+    if "zico" in rows[0]:
+        z = [float(r["zico"]) for r in rows]
+        report(all(math.isfinite(v) and v > 0 for v in z) and len(set(z)) == n,
+               "zico (second minibatch) finite, positive and distinct per architecture")
     report("set-dependent" in open(md_path).read(), "the Markdown table says az_nas is set-dependent")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
