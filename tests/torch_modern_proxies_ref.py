@@ -420,6 +420,9 @@ def check_aggregate(csv_path, h5_path, md_path):
         report(all(math.isfinite(v) and v > 0 for v in z) and len(set(z)) == n,
                "zico (second minibatch) finite, positive and distinct per architecture")
     report("set-dependent" in open(md_path).read(), "the Markdown table says az_nas is set-dependent")
+    notes = csv_path + ".notes"
+    report(os.path.isfile(notes) and open(notes).read().startswith("set-dependent columns: az_nas"),
+           f"{os.path.basename(notes)} names az_nas as the set-dependent column")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -53,7 +53,8 @@ static void proxies_help(void) {
         "  --init I            xautodl (default: the space's own init) | torch (PyTorch's\n"
         "                      default init, as NASLib's reference scores)\n"
         "  --acc-column NAME   accuracy column (default as zcevo stats)\n"
-        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv);\n"
+        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv;\n"
+        "                      with az_nas also F.notes naming the set-dependent column);\n"
         "                      F.journal holds finished architectures while the run goes\n"
         "                      on: run the same command again after a kill to resume\n"
         "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
@@ -86,6 +87,22 @@ static void write_csv(const char *path, const zc_task *t, const int *rows, int n
     }
     if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
         zc_die("cannot write '%s'", path);
+}
+
+/* write_set_notes: "<csv>.notes" naming the set-dependent columns of the
+ * CSV (az_nas), when there are any. */
+static void write_set_notes(const char *csv_path, int n, zc_proxy_mask mask) {
+    if (!(mask & (1u << ZC_PX_AZ_NAS))) return;
+    char path[1100], tmp[1120];
+    snprintf(path, sizeof path, "%s.notes", csv_path);
+    snprintf(tmp, sizeof tmp, "%s.partial", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) zc_die("cannot write '%s'", tmp);
+    fprintf(f, "set-dependent columns: az_nas = sum of log(rank / %d) of az_expressivity, "
+               "az_progressivity, az_trainability and az_complexity among the %d "
+               "architectures of this file (average ranks of ties, NaN as -inf); every "
+               "other column is per architecture\n", n, n);
+    if (fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0) zc_die("cannot write '%s'", path);
 }
 
 static void h5_attr_str(hid_t obj, const char *name, const char *value) {
@@ -327,6 +344,7 @@ int zc_cmd_proxies(int argc, char **argv) {
         if (rc != 0) zc_die("%s", err);
         zc_proxies_fill_set_dependent(mask, values, n_rows); /* az_nas over these rows */
         write_csv(out_csv, &task, rows, n_rows, mask, values);
+        write_set_notes(out_csv, n_rows, mask);
         if (out_h5) write_h5(out_h5, &task, rows, n_rows, mask, values, init);
         print_table(&task, rows, n_rows, mask, values, out_corr);
         zc_proxies_journal_close(journal, 1); /* the outputs are complete */
