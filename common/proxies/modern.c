@@ -33,8 +33,9 @@ static void az_nas_components(zc_net *net, const zc_proxy_inputs *in, double *ou
     out[ZC_PX_AZ_TRAINABILITY] = c.trainability;
 }
 
-/* first_samples: a copy of net for its first `n` samples and those samples
- * of x. NULL with err when the network cannot be rebuilt. */
+/* first_samples: a copy of net (parameters included) for `n` samples; fed
+ * the minibatch x, it reads x's first n samples. NULL with err when the
+ * network cannot be rebuilt. */
 static zc_net *first_samples(const zc_net *net, int n, char *err, size_t errlen) {
     zc_net *small = zc_net_rebatch(net, n);
     if (!small) snprintf(err, errlen, "cannot rebuild the network at batch %d", n);
