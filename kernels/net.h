@@ -6,6 +6,10 @@
  * (kernels/cpu/net_exec.h) and the CUDA executor (kernels/cuda/gpu_net.h)
  * run it. Value 0 is the input.
  *
+ * Block outputs: every space builder also declares, in order, the values
+ * at the output of its stem and of each cell / block (zc_net_mark_feature):
+ * the feature maps block-wise proxies such as AZ-NAS read.
+ *
  * Backward: the executors seed d(sum of outputs) = 1 at the output value
  * and propagate gradients to every value and parameter. A value whose
  * gradient no path reaches has grad_set == 0 and reads as zeros.
@@ -83,6 +87,8 @@ typedef struct zc_net {
     zc_param *params;
     int n_rcb, cap_rcb;
     zc_rcb *rcb;
+    int n_feat, cap_feat;
+    int *feat;             /* block-output value ids, stem first (see above)  */
     int output;            /* value id of the logits                        */
     float *workspace;      /* conv im2col workspace                         */
     float *scratch;        /* one value's worth, for accumulating grads     */

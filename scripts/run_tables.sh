@@ -1,6 +1,8 @@
 #!/bin/bash
 # run_tables.sh: the correlation tables of docs/results.md: `zcevo proxies`
-# (every proxy, EZNAS-A included) on each task below into OUT_DIR/<task>.csv
+# (every proxy: the 16 of `all`, EZNAS-A included, and the proxies of
+# 2023-2024 of `modern`: AZ-NAS and its components, ZiCo, MeCo, MeCo_opt,
+# SWAP, SWAP-reg) on each task below into OUT_DIR/<task>.csv
 # (+ .h5, .corr.csv, .md), then `zcevo report OUT_DIR --published
 # docs/published.csv`. A task whose CSV exists is skipped; a killed task
 # resumes from its journal when the script is run again.
@@ -59,8 +61,10 @@ while IFS='|' read -r name args; do
     echo "$name: zcevo proxies $args"
     t0=$(date +%s)
     # shellcheck disable=SC2086
-    $launch "$ZCEVO" proxies $args $extra --threads "$threads" --out-csv "$out/$name.csv" \
+    $launch "$ZCEVO" proxies $args --proxies all,modern $extra --threads "$threads" \
+        --out-csv "$out/$name.csv" \
         --out-h5 "$out/$name.h5" --out-corr "$out/$name.corr.csv" --quiet >"$out/$name.md"
     echo "$name: $(( $(date +%s) - t0 )) s"
 done <<<"$TASKS"
-"$ZCEVO" report "$out" --scatter eznas_a,nwot,synflow --published "$root/docs/published.csv"
+"$ZCEVO" report "$out" --scatter eznas_a,nwot,synflow,az_nas,swap_reg \
+    --published "$root/docs/published.csv"

@@ -108,6 +108,8 @@ def zcevo_scores(zcevo, files, programs, work):
     for start in range(0, len(programs), 60):
         chunk = programs[start:start + 60]
         csv_path = os.path.join(work, "scores.csv")
+        if os.path.exists(csv_path):  # zcevo score replaces only a CSV of the same programs
+            os.remove(csv_path)
         cmd = [zcevo, "score", "--quiet", "--threads", "2", "--csv", csv_path]
         for f in files:
             cmd += ["--stats", f]
@@ -440,6 +442,8 @@ def mode_sympy(zcevo, work, src):
         vals = f["values"][:]
     rows = [dict(zip(cols, r)) for r in vals]
     csv_path = os.path.join(work, "sympy_scores.csv")
+    if os.path.exists(csv_path):  # zcevo score replaces only a CSV of the same programs
+        os.remove(csv_path)
     cmd = [zcevo, "score", "--quiet", "--proxies", fx, "--csv", csv_path]
     for p in SR_FORMULAS:
         cmd += ["--program", p]

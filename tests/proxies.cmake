@@ -51,3 +51,43 @@ if(TARGET zcevo)
   set_tests_properties(proxies_csv_quoting PROPERTIES TIMEOUT 120
                        PASS_REGULAR_EXPRESSION "3 JSON architecture strings parse back")
 endif()
+
+# The proxies of 2023-2024 (common/proxies/modern.h: AZ-NAS, ZiCo, MeCo,
+# SWAP).
+#   proxies_modern_unit: closed forms (rank aggregate with ties / NaN / -inf,
+#     SWAP's pattern count, MeCo of a known correlation), rebatched networks,
+#     the block vector-Jacobian product, block outputs of the spaces, groups.
+#   proxies_modern_torch_<n>: every new proxy on a small NB201 network
+#     against tests/torch_modern_proxies_ref.py (PyTorch, float64, written
+#     from the papers' definitions); relative error <= 1e-4.
+#   proxies_modern_aggregate: `zcevo proxies --proxies az_nas,zico` on a few
+#     architectures; the CSV's az_nas must equal scipy's rank aggregate of
+#     the CSV's own az_* columns, the HDF5 file must carry the same values
+#     and name az_nas as set-dependent; zico (the second minibatch) finite.
+add_executable(test_modern_proxies ${CMAKE_SOURCE_DIR}/tests/test_modern_proxies.c)
+target_link_libraries(test_modern_proxies PRIVATE zcevo_core)
+add_test(NAME proxies_modern_unit COMMAND test_modern_proxies)
+set_tests_properties(proxies_modern_unit PROPERTIES PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+
+set(MODERN_ARCHS
+  "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+  "|skip_connect~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|"
+  "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|none~2|")
+set(i 0)
+foreach(arch ${MODERN_ARCHS})
+  add_test(NAME proxies_modern_torch_${i}
+           COMMAND ${ZCEVO_PYTHON} ${CMAKE_SOURCE_DIR}/tests/torch_modern_proxies_ref.py
+                   --exe $<TARGET_FILE:test_modern_proxies> --arch "${arch}"
+                   --out ${PROXIES_TEST_DIR}/modern_dump_${i}.bin)
+  set_tests_properties(proxies_modern_torch_${i} PROPERTIES TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+  math(EXPR i "${i} + 1")
+endforeach()
+
+if(TARGET zcevo)
+  set(AGG_DIR ${PROXIES_TEST_DIR}/aggregate)
+  add_test(NAME proxies_modern_aggregate
+           COMMAND sh -c "rm -rf '${AGG_DIR}' && mkdir -p '${AGG_DIR}' && '$<TARGET_FILE:zcevo>' proxies --data '${ZCEVO_DATA_DIR}' --archs 7 --batch 4 --image-size 16 --threads 2 --proxies az_nas,zico --out-csv '${AGG_DIR}/az.csv' --out-h5 '${AGG_DIR}/az.h5' --quiet > '${AGG_DIR}/az.md' && ${ZCEVO_PYTHON} ${CMAKE_SOURCE_DIR}/tests/torch_modern_proxies_ref.py --check-aggregate '${AGG_DIR}/az.csv' '${AGG_DIR}/az.h5' '${AGG_DIR}/az.md'")
+  set_tests_properties(proxies_modern_aggregate PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "[1-9][0-9]* passed, 0 failed")
+endif()

@@ -117,7 +117,30 @@ void zc_task_free(zc_task *t) {
     zc_bench_table_free(&t->table);
     for (int i = 0; i < 3; i++) free(t->inputs[i]);
     free(t->labels);
+    free(t->input2);
+    free(t->labels2);
     memset(t, 0, sizeof *t);
+}
+
+int zc_task_add_second_batch(zc_task *t, const char *data_dir, char *err, size_t errlen) {
+    if (t->input2) return 0;
+    zc_cifar images;
+    if (zc_cifar_load(data_dir, t->dataset, "train", &images, err, errlen) != 0) return -1;
+    int source_hw = zc_dataset_image_size(t->dataset);
+    size_t n = (size_t)t->batch * 3 * t->image_hw * t->image_hw;
+    float *raw = zc_malloc(sizeof(float) * (size_t)t->batch * 3 * source_hw * source_hw);
+    int *labels = zc_malloc(sizeof(int) * (size_t)t->batch);
+    zc_rng rng = zc_rng_stream(t->seed, ZC_STREAM_DATA_BATCH, 1);
+    int rc = zc_cifar_batch(&images, t->batch, &rng, 1, raw, labels, err, errlen);
+    zc_cifar_free(&images);
+    if (rc == 0) {
+        t->input2 = zc_malloc(sizeof(float) * n);
+        if (t->image_hw == source_hw) memcpy(t->input2, raw, sizeof(float) * n);
+        else resize_bilinear(raw, t->batch, 3, source_hw, t->image_hw, t->input2);
+        t->labels2 = labels;
+    } else free(labels);
+    free(raw);
+    return rc;
 }
 
 int zc_task_resolve_arch(const zc_task *t, const char *text, int *row, char *err,

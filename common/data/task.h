@@ -30,6 +30,8 @@ typedef struct {
     zc_bench_table table;
     float *inputs[3];            /* data, noise, perturb: batch*3*hw*hw   */
     int *labels;                 /* batch                                 */
+    float *input2;               /* a second data minibatch (zico) and its */
+    int *labels2;                /*   labels; NULL until zc_task_add_second_batch */
 } zc_task;
 
 /* zc_task_setup: load the table and images and draw the inputs. acc_column
@@ -51,6 +53,14 @@ int zc_task_setup_sized(zc_task *t, const char *data_dir, const char *space,
                         const char *acc_column, int image_hw, char *err, size_t errlen);
 
 void zc_task_free(zc_task *t);
+
+/* zc_task_add_second_batch: draw a second real minibatch the way the first
+ * one is drawn (same augmentation, resizing and normalisation) from the
+ * generator (seed, ZC_STREAM_DATA_BATCH, 1) into t->input2 / t->labels2,
+ * for proxies defined on two minibatches (ZiCo). Nothing else of the task
+ * changes. Idempotent. Returns 0, or -1 with one line in err (missing or
+ * corrupt image files). */
+int zc_task_add_second_batch(zc_task *t, const char *data_dir, char *err, size_t errlen);
 
 /* zc_task_resolve_arch: row of an architecture given as a table index
  * ("1234") or an architecture string. Invalid strings are rejected quoting

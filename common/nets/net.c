@@ -88,6 +88,7 @@ void zc_net_free(zc_net *net) {
     free(net->layers);
     free(net->params);
     free(net->rcb);
+    free(net->feat);
     free(net->workspace);
     free(net->scratch);
     free(net);
@@ -230,6 +231,16 @@ void zc_net_mark_rcb(zc_net *net, const char *name, int relu_layer, int conv_fir
     r->bn_layer = bn_layer;
     r->stage = stage;
     r->cell = cell;
+}
+
+void zc_net_mark_feature(zc_net *net, int value) {
+    ZC_ASSERT(value >= 0 && value < net->n_values);
+    if (net->n_feat > 0 && net->feat[net->n_feat - 1] == value) return; /* identity block */
+    if (net->n_feat == net->cap_feat) {
+        net->cap_feat = net->cap_feat ? 2 * net->cap_feat : 32;
+        net->feat = zc_realloc(net->feat, sizeof *net->feat * net->cap_feat);
+    }
+    net->feat[net->n_feat++] = value;
 }
 
 void zc_net_set_output(zc_net *net, int value) { net->output = value; }

@@ -39,6 +39,11 @@ int zc_net_concat(zc_net *net, int n_in, const int *in);
 void zc_net_mark_rcb(zc_net *net, const char *name, int relu_layer, int conv_first,
                      int conv_last, int bn_layer, int stage, int cell);
 
+/* zc_net_mark_feature: append value to the network's block outputs (the
+ * stem's output first, then each cell / block output in order; a block
+ * that returns its input unchanged is not declared again). */
+void zc_net_mark_feature(zc_net *net, int value);
+
 /* zc_net_set_output: the value whose sum seeds the backward (the logits). */
 void zc_net_set_output(zc_net *net, int value);
 

@@ -21,6 +21,10 @@
  *   2, no shortcut), relu(x + block4(x)), relu(x + block5(x)); pooling;
  *   Linear(c4).
  *
+ * Block outputs (zc_net_mark_feature): the stem's ReLU output, then the
+ * output of every layer / block (a NAS-Bench-Macro identity layer that
+ * keeps its input is not a new one); not the out conv of the head.
+ *
  * RCB blocks (eznas.md section 1, module order): a ReLU whose output feeds a
  * conv followed by a BN: the stem ReLU with the first conv of the first
  * layer; the dw and pw-linear convs of every MobileNetV2 block; both convs
@@ -141,6 +145,7 @@ zc_net *zc_nb_macro_build(const char *arch_str, int batch, int num_classes, int 
     int relu_layer;
     int c = 32;
     int x = stem(&b, c, 1, &relu_layer);
+    if (b.ok) zc_net_mark_feature(b.net, x);
     int layer = 0;
     for (int s = 0; s < 3; s++)
         for (int i = 0; i < stages[s]; i++, layer++) {
@@ -163,6 +168,7 @@ zc_net *zc_nb_macro_build(const char *arch_str, int batch, int num_classes, int 
                                       layer);
             }
             relu_layer = -1; /* later layers read a BN or a sum */
+            if (b.ok) zc_net_mark_feature(b.net, x); /* an identity layer adds nothing */
             c = oup;
         }
     zc_net *net = head(&b, x, 1280, num_classes);
@@ -188,6 +194,7 @@ zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_clas
     zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int relu_layer;
     int x = stem(&b, c[0], 2, &relu_layer);
+    if (b.ok) zc_net_mark_feature(b.net, x);
     const int blocks[4][4] = {/* inp, hidden, oup, stride */
                               {c[0], c[1], c[0], 1},
                               {c[0], c[2], c[0], 1},
@@ -198,6 +205,7 @@ zc_net *zc_channel_mobilenet_build(const char *arch_str, int batch, int num_clas
         snprintf(prefix, sizeof prefix, "features.%d", i);
         x = inverted_residual(&b, x, blocks[i][0], blocks[i][1], blocks[i][2], 3, blocks[i][3],
                               prefix, i == 0 ? relu_layer : -1, i < 2 ? 0 : 1, i);
+        if (b.ok) zc_net_mark_feature(b.net, x);
     }
     zc_net *net = head(&b, x, c[6], num_classes);
     if (!net)
@@ -223,6 +231,7 @@ zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes
     zc_space_builder b = {zc_net_new(batch, 3, image_hw, image_hw), 1};
     int relu_layer;
     int x = stem(&b, c[0], 2, &relu_layer);
+    if (b.ok) zc_net_mark_feature(b.net, x);
     const int blocks[5][4] = {/* mid, out, stride, residual */
                               {c[1], c[0], 1, 1},
                               {c[2], c[0], 1, 1},
@@ -245,6 +254,7 @@ zc_net *zc_channel_resnet_build(const char *arch_str, int batch, int num_classes
         }
         x = zc_space_checked(&b, zc_net_relu(b.net, y));
         relu_layer = zc_net_last_layer(b.net);
+        if (b.ok) zc_net_mark_feature(b.net, x);
     }
     zc_net *net = head(&b, x, 0, num_classes);
     if (!net)

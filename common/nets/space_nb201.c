@@ -11,6 +11,9 @@
  * (3x3 stride 1 pad 1, padding not counted; a ReLU-Conv1x1-BN preprocess
  * when the channel count changes).
  *
+ * Block outputs (zc_net_mark_feature): the stem's BN output, then the
+ * output of every cell and ResNet block (AZ-NAS's cell features).
+ *
  * RCB blocks: every ReLU-Conv-BN module (cell convs, conv_a/conv_b of the
  * reduction blocks, pooling preprocess). Not: the stem, the downsample conv
  * (no BN), FactorizedReduce (no ReLU applied), lastact.
@@ -174,6 +177,7 @@ static zc_net *tiny_network(const nb201_cell *g, int n_cells, const int *channel
     int c_prev = channels[0];
     int x = zc_space_checked(&b, zc_net_conv(b.net, 0, c_prev, 3, 3, 1, 1, 1, 1, 1, "stem.0"));
     x = zc_space_checked(&b, zc_net_bn(b.net, x, "stem.1"));
+    if (b.ok) zc_net_mark_feature(b.net, x);
     int stage = 0;
     for (int i = 0; i < n_cells && b.ok; i++) {
         if (reduction[i]) {
@@ -182,6 +186,7 @@ static zc_net *tiny_network(const nb201_cell *g, int n_cells, const int *channel
         } else {
             x = infer_cell(&b, g, x, c_prev, channels[i], i, stage);
         }
+        if (b.ok) zc_net_mark_feature(b.net, x);
         c_prev = channels[i];
     }
     x = zc_space_checked(&b, zc_net_bn(b.net, x, "lastact.0"));

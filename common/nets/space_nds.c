@@ -40,6 +40,10 @@
  *   same gradients). FactorizedReduce = ReLU, two Conv1x1 s2 (the second on
  *   the input shifted by one pixel), concat, BN.
  *
+ * Block outputs (zc_net_mark_feature): AnyNet: the stem's output (after
+ * its max pool or last ReLU), then every block's; cell spaces: stem0's and
+ * stem1's outputs, then every cell's (concat) output.
+ *
  * RCB blocks: every conv whose input is a ReLU output and whose output
  * goes (directly, or through the second conv of a separable / 1xk-kx1 pair,
  * or as one half of a FactorizedReduce) into a BN (eznas.md section 1),
@@ -263,11 +267,13 @@ zc_net *zc_nds_anynet_build(const char *arch_str, int batch, int num_classes, in
         x = conv_bn(&b, x, w0, 3, 2, 1, "stem.c", "stem.c_bn", r, 0, 0);
         x = relu(&b, x, &r);
     }
+    if (b.ok) zc_net_mark_feature(b.net, x);
     int w_in = w0;
     for (int stage = 1; stage < s.n && b.ok; stage++)
         for (int j = 1; j <= s.ds[stage] && b.ok; j++) {
             x = anynet_block(&b, &s, x, w_in, stage, j, r, &r);
             w_in = s.ws[stage];
+            if (b.ok) zc_net_mark_feature(b.net, x);
         }
     x = zc_space_checked(&b, zc_net_gap(b.net, x));
     x = zc_space_checked(&b, zc_net_linear(b.net, x, num_classes, "head.fc"));
@@ -542,6 +548,10 @@ zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int 
     int s0 = conv_bn(&b, x, C, 3, 2, 1, "stem0.3", "stem0.4", r, 0, 0);
     x = relu(&b, s0, &r);
     int s1 = conv_bn(&b, x, C, 3, 2, 1, "stem1.1", "stem1.2", r, 0, 0);
+    if (b.ok) {
+        zc_net_mark_feature(b.net, s0);
+        zc_net_mark_feature(b.net, s1);
+    }
     int c_curr = C, reduction_prev = 1, stage = 0;
     for (int i = 0; i < s.depth && b.ok; i++) {
         int reduction = i == s.depth / 3 || i == 2 * s.depth / 3;
@@ -553,6 +563,7 @@ zc_net *zc_nds_cell_build(const char *arch_str, int batch, int num_classes, int 
         int out = nas_cell(&b, g, s0, s1, c_curr, reduction, reduction_prev, i, stage);
         s0 = s1;
         s1 = out;
+        if (b.ok) zc_net_mark_feature(b.net, out);
         reduction_prev = reduction;
     }
     x = zc_space_checked(&b, zc_net_gap(b.net, s1));

@@ -43,6 +43,23 @@
  *   eznas_a    the EZNAS-A program (program.h "eznas-a") on the network's
  *              EZNAS statistics (needs the three statistics inputs)
  *
+ * The proxies of 2023-2024 (common/proxies/modern.h, docs/proxies.md; CPU
+ * path only):
+ *   az_expressivity, az_progressivity, az_trainability, az_complexity
+ *              AZ-NAS's four components per network (its own Kaiming
+ *              fan-in weights, the Gaussian input, the block outputs the
+ *              space declares)
+ *   az_nas     sum of log(rank / n) of the four components over the set of
+ *              networks scored together: SET-DEPENDENT, NaN per network,
+ *              filled by zc_proxies_fill_set_dependent
+ *   zico       ZiCo over two minibatches (needs x2, labels2)
+ *   meco, meco_opt
+ *              MeCo on the minibatch's first image (MeCo_opt: 8 sampled
+ *              channels per layer)
+ *   swap, swap_reg
+ *              SWAP-Score on the first 16 images, 32 N(0,1) weight draws;
+ *              swap_reg its regularised form
+ *
  * Invalid values are NaN or +-inf, as the reference would produce them.
  *
  * This is the one public header of the proxies. They are computed by
@@ -80,11 +97,25 @@ typedef enum {
     ZC_PX_TCET_SNIP,
     ZC_PX_TCET_SYNFLOW,
     ZC_PX_EZNAS_A,
+    ZC_PX_AZ_EXPRESSIVITY,
+    ZC_PX_AZ_PROGRESSIVITY,
+    ZC_PX_AZ_TRAINABILITY,
+    ZC_PX_AZ_COMPLEXITY,
+    ZC_PX_AZ_NAS,
+    ZC_PX_ZICO,
+    ZC_PX_MECO,
+    ZC_PX_MECO_OPT,
+    ZC_PX_SWAP,
+    ZC_PX_SWAP_REG,
     ZC_PX_COUNT
 } zc_proxy_id;
 
 typedef uint32_t zc_proxy_mask;
-#define ZC_ALL_PROXIES ((zc_proxy_mask)((1u << ZC_PX_COUNT) - 1))
+/* "all": the 16 proxies up to eznas_a (what "all" has always meant);
+ * "modern": the proxies of 2023-2024 from az_expressivity on. */
+#define ZC_ALL_PROXIES ((zc_proxy_mask)((1u << (ZC_PX_EZNAS_A + 1)) - 1))
+#define ZC_MODERN_PROXIES \
+    ((zc_proxy_mask)(((1u << ZC_PX_COUNT) - 1) & ~ZC_ALL_PROXIES))
 
 /* zc_proxy_name: the command-line / CSV name of proxy id ("grad_norm"). */
 const char *zc_proxy_name(int id);
@@ -92,8 +123,10 @@ const char *zc_proxy_name(int id);
 /* zc_proxy_lookup: id of a proxy name, or -1. */
 int zc_proxy_lookup(const char *name);
 
-/* zc_proxy_parse_list: "all" or comma-separated names into *mask. Returns 0,
- * or -1 with the offending name copied into bad (badlen bytes). */
+/* zc_proxy_parse_list: comma-separated names and the groups "all" and
+ * "modern" into *mask; az_nas brings its four components with it (they are
+ * what it is computed from). Returns 0, or -1 with the offending name
+ * copied into bad (badlen bytes). */
 int zc_proxy_parse_list(const char *list, zc_proxy_mask *mask, char *bad, size_t badlen);
 
 /* The inputs of one network evaluation. */
@@ -105,6 +138,12 @@ typedef struct {
     zc_rng *zen_rng;         /* zen's N(0,1) weights; NULL: zen is NaN       */
     const float *const *stats_inputs; /* the 3 EZNAS inputs (task.h) for
                                          eznas_a; NULL: eznas_a is NaN      */
+    const float *x2;         /* a second minibatch and its labels for zico; */
+    const int *labels2;      /*   NULL: zico is NaN                          */
+    const float *gauss_x;    /* batch-shaped N(0,1) input of AZ-NAS; NULL:  */
+                             /*   its components are NaN                     */
+    const zc_rng *modern_rng;/* base of AZ-NAS's, SWAP's and MeCo_opt's draws
+                                (not advanced); NULL: those are NaN          */
 } zc_proxy_inputs;
 
 /* zc_proxies_compute: out[id] for every id in mask (others untouched) on
@@ -114,6 +153,11 @@ typedef struct {
  * inputs do not fit (label out of range, no output set). */
 int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mask,
                        double *out, char *err, size_t errlen);
+
+/* zc_proxies_fill_set_dependent: the set-dependent proxies (az_nas) of
+ * n_rows architectures scored together, from their per-architecture values
+ * (values: n_rows x ZC_PX_COUNT, row-major), when in mask. */
+void zc_proxies_fill_set_dependent(zc_proxy_mask mask, double *values, int n_rows);
 
 /* zc_proxy_synflow: log(synflow) of net (see above); when tcet is non-NULL
  * also *tcet = the T-CET(synflow) score, which needs lnwot per layer:

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/proxies/modern.h"
 #include "common/proxies/proxies.h"
 #include "common/proxies/proxies_codes.h"
 #include "common/proxies/proxies_program.h"
@@ -105,6 +106,9 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
         if (WANT(ZC_PX_EZNAS_A))
             out[ZC_PX_EZNAS_A] =
                 in->stats_inputs ? zc_proxy_named_program(net, in->stats_inputs, "eznas-a") : NAN;
+        if ((mask & ZC_MODERN_PROXIES) &&
+            zc_modern_proxies_compute(net, in, mask, out, err, errlen) != 0)
+            rc = -1;
     }
     free(lnwot);
     return rc;

@@ -35,10 +35,15 @@ int zc_proxies_arch(const zc_proxies_job *job, int pos, double *out, char *err, 
     zc_net_init_params(net, &rng);
     if (job->torch_init) zc_proxy_torch_init(net, &rng);
     zc_rng zen_rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx | (1ull << 40));
+    /* AZ-NAS, SWAP and MeCo_opt draw from their own substream; AZ-NAS's
+     * Gaussian input is the task's noise input (task.h) */
+    zc_rng modern_rng = zc_rng_stream(t->seed, ZC_STREAM_PARAM_INIT, idx | (2ull << 40));
     const float *const stats_inputs[3] = {t->inputs[0], t->inputs[1], t->inputs[2]};
     zc_proxy_inputs in = {.x = t->inputs[0], .labels = t->labels, .zen_x1 = job->zen_x1,
                           .zen_x2 = job->zen_x2, .zen_rng = &zen_rng,
-                          .stats_inputs = stats_inputs};
+                          .stats_inputs = stats_inputs, .x2 = t->input2,
+                          .labels2 = t->labels2, .gauss_x = t->inputs[1],
+                          .modern_rng = &modern_rng};
     int rc = zc_proxies_compute(net, &in, job->mask, out, err, errlen);
     zc_net_free(net);
     return rc;

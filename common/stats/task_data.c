@@ -192,6 +192,11 @@ void zc_task_data_copy_float(const zc_task_data *d, int n, zc_task_data *out) {
         for (int l = 0; l < a->n_layers; l++)
             for (int t = 0; t < ZC_NUM_TERMINALS; t++) a->layers[l].t[t].data = NULL;
         copy_data(src, a);
+        a->values = NULL; /* network-level values (SR-NAS records) */
+        if (src->n_values) {
+            a->values = zc_malloc(sizeof(double) * (size_t)src->n_values);
+            memcpy(a->values, src->values, sizeof(double) * (size_t)src->n_values);
+        }
         out->acc[i] = d->acc[i];
     }
     zc_half_scratch_free(&s);

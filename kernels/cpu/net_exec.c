@@ -253,6 +253,20 @@ static void backward_layer(zc_net *net, zc_layer *L) {
 
 void zc_net_backward(zc_net *net) { zc_net_backward_seeded(net, NULL); }
 
+void zc_net_backward_from(zc_net *net, int v, const float *dout, int after_layer) {
+    ZC_ASSERT(net->allocated && v >= 0 && v < net->n_values);
+    memset(net->grad_set, 0, (size_t)net->n_values);
+    memcpy(net->grad[v], dout, sizeof(float) * (size_t)zc_net_value_numel(net, v));
+    net->grad_set[v] = 1;
+    int producer = -1;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layers[l].out == v) producer = l;
+    for (int l = producer; l > after_layer && l >= 0; l--) {
+        zc_layer *L = &net->layers[l];
+        if (net->grad_set[L->out]) backward_layer(net, L);
+    }
+}
+
 void zc_net_backward_seeded(zc_net *net, const float *dout) {
     ZC_ASSERT(net->allocated && net->output >= 0);
     memset(net->grad_set, 0, (size_t)net->n_values);

@@ -23,6 +23,15 @@ void zc_net_backward(zc_net *net);
  * dout (numel of the output value floats), e.g. a cross-entropy gradient. */
 void zc_net_backward_seeded(zc_net *net, const float *dout);
 
+/* zc_net_backward_from: the gradient of <dout, value v> (dout: numel of v
+ * floats) with respect to every value computed after layer `after_layer`
+ * (-1: all), into net->grad (valid where grad_set), after a forward. Runs
+ * only the layers (after_layer, producer of v], so it is the vector-Jacobian
+ * product of the part of the network between them, e.g. one block:
+ * after_layer = the producer of the block's input u gives dout^T dv/du in
+ * grad[u] (zeros when grad_set[u] is 0). Parameter gradients are scratch. */
+void zc_net_backward_from(zc_net *net, int v, const float *dout, int after_layer);
+
 /* zc_net_linear_layer: run a parameter-free linear layer (average pooling,
  * global pooling, addition, padding, concatenation) on the value buffers
  * vals (indexed by value id) into out. Returns 1, or 0 (nothing done) for

@@ -45,13 +45,23 @@ static void proxies_help(void) {
         "                      from the architectures a proxy was evolved on\n"
         "  --batch B           minibatch size (default 64, as NAS-Bench-Suite-Zero)\n"
         "  --seed S            seed of the minibatch, parameters and sample (default 1)\n"
-        "  --proxies LIST      comma-separated names or 'all' (default all): grad_norm snip\n"
-        "                      grasp fisher synflow plain l2_norm jacov nwot epe_nas zen params\n"
-        "                      flops tcet_snip tcet_synflow eznas_a\n"
+        "  --proxies LIST      comma-separated names and groups (default all):\n"
+        "                      all = grad_norm snip grasp fisher synflow plain l2_norm jacov\n"
+        "                      nwot epe_nas zen params flops tcet_snip tcet_synflow eznas_a;\n"
+        "                      modern = az_expressivity az_progressivity az_trainability\n"
+        "                      az_complexity az_nas zico meco meco_opt swap swap_reg\n"
+        "                      (e.g. all,modern). az_nas is SET-DEPENDENT: the sum of the log\n"
+        "                      ranks of its four az_* components among the architectures of\n"
+        "                      this run, so it changes with the set scored together; the\n"
+        "                      az_* columns are per architecture (always written with it) so\n"
+        "                      any set can be re-ranked. AZ-NAS and SWAP draw their own\n"
+        "                      weights (--init does not apply to them); zico reads a second\n"
+        "                      minibatch drawn like the first\n"
         "  --init I            xautodl (default: the space's own init) | torch (PyTorch's\n"
         "                      default init, as NASLib's reference scores)\n"
         "  --acc-column NAME   accuracy column (default as zcevo stats)\n"
-        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv);\n"
+        "  --out-csv F         per-architecture CSV (default proxies_<space>_<dataset>.csv;\n"
+        "                      with az_nas also F.notes naming the set-dependent column);\n"
         "                      F.journal holds finished architectures while the run goes\n"
         "                      on: run the same command again after a kill to resume\n"
         "  --out-h5 F          the same values as HDF5 datasets (optional)\n"
@@ -183,6 +193,11 @@ static void write_h5(const char *path, const zc_task *t, const int *rows, int n,
              h5_dataset(f, "arch_index", H5T_STD_I64LE, H5T_NATIVE_LLONG, 1, d1, idx, NULL,
                         NULL) |
              h5_task_attributes(f, t, init);
+    if (rc >= 0 && (mask & (1u << ZC_PX_AZ_NAS))) { /* which columns depend on the set */
+        char set_size[32];
+        snprintf(set_size, sizeof set_size, "%d", n);
+        rc = h5_attr_str(f, "set_dependent", "az_nas") | h5_attr_str(f, "set_size", set_size);
+    }
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     if (rc < 0 || zc_fsync_rename(tmp, path) != 0) {
         unlink(tmp);
@@ -235,6 +250,9 @@ static void print_table(const zc_task *t, const int *rows, int n, zc_proxy_mask 
     }
     printf("\n### %s / %s: %d architectures, batch %d, accuracy column %s\n\n", t->space,
            t->dataset, n, t->batch, t->acc_column);
+    if (mask & (1u << ZC_PX_AZ_NAS))
+        printf("az_nas ranks its components among these %d architectures (set-dependent).\n\n",
+               n);
     printf("| proxy | Kendall tau | Spearman rho | n | invalid |\n");
     printf("|---|---:|---:|---:|---:|\n");
     for (int p = 0; p < ZC_PX_COUNT; p++) {
@@ -501,11 +519,28 @@ static void close_resume_journal(proxies_resume *r) {
     free(r->arch_index);
 }
 
-/* write_outputs: the CSV, the HDF5 file (with --out-h5), the correlation
+/* write_set_notes: "<csv>.notes" naming the set-dependent columns of the
+ * CSV (az_nas), when there are any. Errors end the program. */
+static void write_set_notes(const char *csv_path, int n, zc_proxy_mask mask) {
+    if (!(mask & (1u << ZC_PX_AZ_NAS))) return;
+    char path[1100], err[1200];
+    snprintf(path, sizeof path, "%s.notes", csv_path);
+    zc_text_output out;
+    if (zc_text_output_open(&out, path, err, sizeof err) != 0) zc_die("%s", err);
+    fprintf(out.f, "set-dependent columns: az_nas = sum of log(rank / %d) of az_expressivity, "
+                   "az_progressivity, az_trainability and az_complexity among the %d "
+                   "architectures of this file (average ranks of ties, NaN as -inf); every "
+                   "other column is per architecture\n", n, n);
+    if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
+}
+
+/* write_outputs: the set-dependent columns filled over these rows, then
+ * the CSV (and its notes), the HDF5 file (with --out-h5), the correlation
  * table on stdout (and as CSV with --out-corr). */
-static void write_outputs(const proxies_options *o, const zc_task_choice *c,
-                          const double *values) {
+static void write_outputs(const proxies_options *o, const zc_task_choice *c, double *values) {
+    zc_proxies_fill_set_dependent(o->mask, values, c->n_rows); /* az_nas over these rows */
     write_csv(o->out_csv, &c->task, c->rows, c->n_rows, o->mask, values);
+    write_set_notes(o->out_csv, c->n_rows, o->mask);
     if (o->out_h5) write_h5(o->out_h5, &c->task, c->rows, c->n_rows, o->mask, values, o->init);
     print_table(&c->task, c->rows, c->n_rows, o->mask, values, o->out_corr);
 }
@@ -545,6 +580,10 @@ static void compute_and_write(const proxies_options *o, const zc_task_choice *c,
 static int run_proxies(proxies_options *o, int mpi_rank, int mpi_size) {
     zc_task_choice c;
     zc_task_choose(&o->task, &c);
+    char err[1024];
+    if ((o->mask & (1u << ZC_PX_ZICO)) &&
+        zc_task_add_second_batch(&c.task, c.data_dir, err, sizeof err) != 0)
+        zc_die("%s", err);
     zc_outputs outs;
     proxies_identity id;
     if (mpi_rank == 0) claim_outputs(o, &c, &id, &outs);
