@@ -20,7 +20,7 @@ add_test(NAME slurm_requeue
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm_requeue_test.sh $<TARGET_FILE:zcevo>
                  ${ZCEVO_DATA_DIR})
 set_tests_properties(slurm_cluster PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS slurm)
-set_tests_properties(slurm_requeue PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 360 LABELS slurm)
+set_tests_properties(slurm_requeue PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 480 LABELS slurm)
 # merge_stats.py alone (no SLURM): merge == one direct run, refusals (about 10 s)
 add_test(NAME slurm_merge
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm_merge_test.sh $<TARGET_FILE:zcevo>
