@@ -22,6 +22,7 @@ for wrong arguments or unreadable files.
 """
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,17 @@ def registered(build_dir, select):
     """{name: (labels, disabled)} of the tests CTest would run in build_dir
     with the selection arguments select."""
     cmd = ["ctest", "--test-dir", build_dir, "--show-only=json-v1"] + select
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    # ctest --show-only rewrites Testing/Temporary/LastTest.log: keep the
+    # run's log (the full output of every test) as it was
+    log = os.path.join(build_dir, "Testing", "Temporary", "LastTest.log")
+    kept = log + ".check_tests"
+    if os.path.exists(log):
+        shutil.copy2(log, kept)
+    try:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    finally:
+        if os.path.exists(kept):
+            os.replace(kept, log)
     tests = {}
     for t in json.loads(out)["tests"]:
         props = {p["name"]: p["value"] for p in t.get("properties", [])}
