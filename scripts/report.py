@@ -7,10 +7,12 @@ A run folder may hold:
         the task's batch, image source and accuracy column are read from
         the HDF5 file of the same name, <name>.h5, when it is there)
   log.csv with columns generation,best,mean,...                (zcevo evolve)
-A file given instead of a folder is read the same way.
+Other CSV files in a folder are listed on the page and otherwise ignored; a
+file given instead of a folder must be one of the two kinds.
 
-Writes into --out (default: RUN_DIR[0]/report), each file to a temporary
-name renamed when complete:
+Writes into --out (default: RUN_DIR[0]/report) through a temporary folder
+inside it: every file is complete before it is renamed into place, and on
+any error nothing in --out changes:
   scatter_<task>_<proxy>.png   proxy score vs accuracy, coloured by accuracy rank
   tau_by_task.png              Kendall tau of every proxy per task, grouped bars
   tau_heatmap.png              the same as a proxy x task grid (2 tasks or more)
@@ -18,53 +20,192 @@ name renamed when complete:
   correlations.csv             task,space,dataset,batch,proxy,kendall_tau,
                                spearman_rho,n,invalid
   report.md                    the page embedding them, with the tables
---published CSV (columns task,proxy,kendall_tau,spearman_rho,source; empty
+--published CSV (columns task,proxy,kendall_tau,spearman_rho[,source]; empty
 cells allowed) adds the published figures beside ours where task and proxy
-match. Missing pieces (no evolve log, no proxies CSV) are noted on the page.
+match.
+
+Errors are one line on stderr, "zcevo: error: report: ...", naming the file
+or value; exit 1 for bad input or a write error, 2 for wrong flags. Inputs
+are validated before anything is drawn: an input that is not UTF-8 text, an
+empty file, a row whose field count differs from the header, a value that is
+not a number (nan and inf are numbers), no architectures or generations, no
+input at all, a --scatter proxy in no proxies CSV, an output that would
+replace an input.
 """
 import argparse
 import csv
 import glob
 import math
 import os
+import shutil
 import sys
+import tempfile
 
-import matplotlib
-
-try:
-    import h5py
-except ImportError:  # the task metadata is optional
-    h5py = None
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.stats import kendalltau, spearmanr  # noqa: E402
-
-ID_COLUMNS = {"arch_index", "arch_str", "accuracy"}
+ID_COLUMNS = {"arch_index", "arch_str", "accuracy", "source"}
+PROXIES_KEYS = {"arch_index", "accuracy"}
+LOG_KEYS = {"generation", "best", "mean"}
+PUBLISHED_KEYS = ("task", "proxy", "kendall_tau", "spearman_rho")
+DEFAULT_SCATTER = "synflow,nwot,jacov,snip,eznas_a"
 
 
-def save_atomic(fig, path):
-    """fig to path through a temporary file in the same folder."""
-    tmp = path + ".partial.png"
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+class ReportError(Exception):
+    """A one-line error for the user; code 1 (input, output) or 2 (flags)."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
 
 
-def write_atomic(path, text):
-    tmp = path + ".partial"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def load_plotting():
+    """matplotlib (Agg), numpy and scipy, or a ReportError naming the package."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+        from scipy.stats import kendalltau, spearmanr
+    except ImportError as e:
+        raise ReportError(f"{sys.executable} cannot import {e.name or e} (install "
+                          "python3-matplotlib, python3-numpy and python3-scipy: "
+                          "scripts/install_deps.sh)")
+    globals().update(plt=plt, np=np, kendalltau=kendalltau, spearmanr=spearmanr)
+
+
+# ---- reading and validating the inputs ---------------------------------------
+
+def to_float(v):
+    """a cell as a float; NaN for an empty or missing cell."""
+    if v is None or v.strip() == "":
+        return float("nan")
+    return float(v)
+
+
+def read_csv(path, what):
+    """(header, [(line, row dict)]) of a CSV file; ReportError naming the file
+    (and line) when it cannot be read, is not UTF-8 text, is empty, or has a
+    row whose field count differs from the header's."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f, strict=True)
+            header = reader.fieldnames
+            if not header:
+                raise ReportError(f"{what} '{path}' is empty")
+            if "" in header or len(set(header)) != len(header):
+                raise ReportError(f"{what} '{path}': header has empty or repeated "
+                                  f"column names: {','.join(header)}")
+            rows = []
+            for row in reader:
+                if None in row or None in row.values():
+                    raise ReportError(f"{what} '{path}' line {reader.line_num}: "
+                                      f"{len(header)} fields expected (header)")
+                rows.append((reader.line_num, row))
+            return header, rows
+    except UnicodeDecodeError:
+        raise ReportError(f"{what} '{path}' is not a text CSV file (not UTF-8)")
+    except csv.Error as e:
+        raise ReportError(f"{what} '{path}': malformed CSV ({e})")
+    except OSError as e:
+        raise ReportError(f"cannot read {what} '{path}': {e.strerror}")
+
+
+def check_numbers(path, what, rows, columns, integer=()):
+    """every cell of `columns` parses as a number (empty allowed only outside
+    `integer`, whose cells must be integers); ReportError naming the line."""
+    for line, row in rows:
+        for c in columns:
+            v = row[c]
+            try:
+                if c in integer:
+                    int(v)
+                else:
+                    to_float(v)
+            except ValueError:
+                kind = "an integer" if c in integer else "a number"
+                raise ReportError(f"{what} '{path}' line {line}: column {c} is not "
+                                  f"{kind}: '{v[:40]}'")
+
+
+def classify(header):
+    """'log', 'proxies' or None for a CSV header."""
+    if LOG_KEYS <= set(header):
+        return "log"
+    if PROXIES_KEYS <= set(header):
+        return "proxies"
+    return None
+
+
+def load_input(path, kind):
+    """the validated rows of a proxies CSV or an evolve log."""
+    what = "proxies CSV" if kind == "proxies" else "evolve log"
+    header, rows = read_csv(path, what)
+    if not rows:
+        raise ReportError(f"{what} '{path}' has no "
+                          f"{'architectures' if kind == 'proxies' else 'generations'}")
+    if kind == "proxies":
+        check_numbers(path, what, rows, [c for c in header if c not in ("arch_str", "source")],
+                      integer=("arch_index",))
+    else:
+        check_numbers(path, what, rows, ["generation", "best", "mean"], integer=("generation",))
+    return [r for _, r in rows]
+
+
+def file_kind(path, from_folder):
+    """the kind of one CSV file from its header; a file named on the command
+    line must be a proxies CSV or an evolve log, one found in a folder may be
+    anything (None: ignored)."""
+    header, _ = read_csv(path, "input")
+    kind = "log" if os.path.basename(path) == "log.csv" else classify(header)
+    if kind is None and not from_folder:
+        raise ReportError(f"'{path}' is neither a proxies CSV (arch_index,...,accuracy,...) "
+                          f"nor an evolve log (generation,best,mean,...): columns "
+                          f"{','.join(header)[:80]}")
+    return kind
+
+
+def find_inputs(paths):
+    """(proxies CSVs, evolve logs, ignored CSVs) of the run folders and files."""
+    proxies, logs, ignored = [], [], []
+    for p in paths:
+        if not os.path.exists(p):
+            raise ReportError(f"run folder or file '{p}' does not exist")
+        from_folder = os.path.isdir(p)
+        files = sorted(glob.glob(os.path.join(p, "*.csv"))) if from_folder else [p]
+        for f in files:
+            kind = file_kind(f, from_folder)
+            {"proxies": proxies, "log": logs, None: ignored}[kind].append(f)
+    if not proxies and not logs:
+        raise ReportError(f"no proxies CSV (arch_index,...,accuracy,...) or evolve log "
+                          f"(log.csv) in {', '.join(repr(p) for p in paths)}")
+    return proxies, logs, ignored
+
+
+def read_published(path):
+    """[(task, proxy, tau, rho, source)], in file order (a task and proxy may
+    have several sources)."""
+    what = "published figures"
+    header, rows = read_csv(path, what)
+    missing = [c for c in PUBLISHED_KEYS if c not in header]
+    if missing:
+        raise ReportError(f"{what} '{path}' lacks column(s) {','.join(missing)} (expected "
+                          f"task,proxy,kendall_tau,spearman_rho,source)")
+    if not rows:
+        raise ReportError(f"{what} '{path}' has no rows")
+    check_numbers(path, what, rows, ["kendall_tau", "spearman_rho"])
+    return [(r["task"], r["proxy"], to_float(r["kendall_tau"]), to_float(r["spearman_rho"]),
+             r.get("source", "")) for _, r in rows]
 
 
 def task_meta(csv_path):
     """space, dataset, batch, image_source, accuracy column of a proxies CSV,
-    from its HDF5 twin (empty strings when there is none)."""
+    from its HDF5 twin (empty strings when there is none or it is unreadable)."""
     meta = {"space": "", "dataset": "", "batch": "", "init": "", "image_source": "",
             "column": ""}
     h5 = os.path.splitext(csv_path)[0] + ".h5"
-    if h5py is None or not os.path.exists(h5):
+    try:
+        import h5py
+    except ImportError:  # the task metadata is optional
+        return meta
+    if not os.path.exists(h5):
         return meta
     try:
         with h5py.File(h5, "r") as f:
@@ -74,17 +215,16 @@ def task_meta(csv_path):
             if "accuracy" in f:
                 v = f["accuracy"].attrs.get("column", "")
                 meta["column"] = v.decode() if isinstance(v, bytes) else str(v)
-    except OSError:
+    except (OSError, KeyError, UnicodeDecodeError):
         pass
     return meta
 
 
-def read_published(path):
-    """[(task, proxy, tau, rho, source)], in file order (a task and proxy may
-    have several sources)."""
-    return [(r["task"], r["proxy"], to_float(r.get("kendall_tau")),
-             to_float(r.get("spearman_rho")), r.get("source", "")) for r in read_csv(path)]
+def task_name(path):
+    return os.path.splitext(os.path.basename(path))[0]
 
+
+# ---- figures -----------------------------------------------------------------
 
 def fmt(v, n=0, digits=3):
     """a correlation for a table: '—' when missing, 'constant' when NaN over
@@ -92,36 +232,6 @@ def fmt(v, n=0, digits=3):
     if math.isfinite(v):
         return f"{v:.{digits}f}"
     return "constant" if n >= 3 else "—"
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def to_float(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def find_inputs(paths):
-    proxies, logs = [], []
-    for p in paths:
-        files = [p] if os.path.isfile(p) else sorted(glob.glob(os.path.join(p, "*.csv")))
-        for f in files:
-            with open(f, newline="") as fh:
-                header = fh.readline().strip().split(",")
-            if os.path.basename(f) == "log.csv" or {"generation", "best", "mean"} <= set(header):
-                logs.append(f)
-            elif {"arch_index", "accuracy"} <= set(header):
-                proxies.append(f)
-    return proxies, logs
-
-
-def task_name(path):
-    return os.path.splitext(os.path.basename(path))[0]
 
 
 def correlations(rows, proxy):
@@ -137,7 +247,15 @@ def correlations(rows, proxy):
             int(len(rows) - ok.sum()))
 
 
-def scatter(rows, proxy, task, out_dir):
+def save_figure(fig, out, name):
+    """fig as out.tmp/name (renamed into place by Output.commit); returns name."""
+    out.check_name(name)
+    fig.savefig(os.path.join(out.tmp, name), dpi=110)
+    plt.close(fig)
+    return name
+
+
+def scatter(rows, proxy, task, out):
     x = np.array([to_float(r["accuracy"]) for r in rows])
     y = np.array([to_float(r[proxy]) for r in rows])
     ok = np.isfinite(x) & np.isfinite(y)
@@ -154,13 +272,10 @@ def scatter(rows, proxy, task, out_dir):
     ax.set_ylabel(f"{proxy} score")
     ax.set_title(f"{proxy} vs accuracy: {task} (n={ok.sum()}, tau={tau:.3f})")
     fig.tight_layout()
-    name = f"scatter_{task}_{proxy}.png"
-    save_atomic(fig, os.path.join(out_dir, name))
-    plt.close(fig)
-    return name
+    return save_figure(fig, out, f"scatter_{task}_{proxy}.png")
 
 
-def tau_bars(table, proxies, tasks, out_dir):
+def tau_bars(table, proxies, tasks, out):
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(proxies) * max(1, len(tasks)) / 2 + 3),
                                     4.5))
     width = 0.8 / max(1, len(tasks))
@@ -175,13 +290,10 @@ def tau_bars(table, proxies, tasks, out_dir):
     ax.set_title("Rank correlation of every proxy per task")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    name = "tau_by_task.png"
-    save_atomic(fig, os.path.join(out_dir, name))
-    plt.close(fig)
-    return name
+    return save_figure(fig, out, "tau_by_task.png")
 
 
-def tau_heatmap(table, proxies, tasks, out_dir):
+def tau_heatmap(table, proxies, tasks, out):
     grid = np.array([[table.get((t, p), (float("nan"),))[0] for t in tasks] for p in proxies])
     fig, ax = plt.subplots(figsize=(max(6.0, 2.5 + 0.62 * len(tasks)),
                                     1.6 + 0.36 * len(proxies)))
@@ -199,16 +311,10 @@ def tau_heatmap(table, proxies, tasks, out_dir):
     cb = fig.colorbar(im, ax=ax)
     cb.set_label("Kendall tau")
     fig.tight_layout()
-    name = "tau_heatmap.png"
-    save_atomic(fig, os.path.join(out_dir, name))
-    plt.close(fig)
-    return name
+    return save_figure(fig, out, "tau_heatmap.png")
 
 
-def gp_progress(log_path, out_dir, index):
-    rows = read_csv(log_path)
-    if not rows:
-        return None
+def gp_progress(log_path, rows, out, index):
     g = [to_float(r["generation"]) for r in rows]
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.plot(g, [to_float(r["best"]) for r in rows], marker="o", ms=3, label="best")
@@ -220,11 +326,10 @@ def gp_progress(log_path, out_dir, index):
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    name = f"gp_progress_{index}_{run}.png"
-    save_atomic(fig, os.path.join(out_dir, name))
-    plt.close(fig)
-    return name
+    return save_figure(fig, out, f"gp_progress_{index}_{run}.png")
 
+
+# ---- tables ------------------------------------------------------------------
 
 def summary_table(table, proxies, tasks, metas):
     """Markdown: one row per proxy, one column per task, 'tau / rho'."""
@@ -257,100 +362,248 @@ def published_table(table, published, tasks):
     return md + [""]
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(
-        prog="zcevo report",
-        description="Figures (PNG) and a Markdown page with correlation tables from zcevo "
-                    "run folders: proxies CSVs (zcevo proxies) and evolve logs (log.csv).")
-    ap.add_argument("runs", nargs="+", help="run folders or CSV files")
-    ap.add_argument("--out", help="output folder (default RUN_DIR[0]/report)")
-    ap.add_argument("--scatter", default="synflow,nwot,jacov,snip,eznas_a",
-                    help="proxies to draw as scatter plots (comma-separated)")
-    ap.add_argument("--published", help="CSV of published figures to show beside ours "
-                    "(task,proxy,kendall_tau,spearman_rho,source)")
-    args = ap.parse_args(argv)
-    for r in args.runs:
-        if not os.path.exists(r):
-            print(f"zcevo: error: run folder '{r}' does not exist", file=sys.stderr)
-            return 1
-    if args.published and not os.path.isfile(args.published):
-        print(f"zcevo: error: published figures '{args.published}' do not exist",
-              file=sys.stderr)
-        return 1
-    try:
-        published = read_published(args.published) if args.published else []
-    except (KeyError, csv.Error) as e:
-        print(f"zcevo: error: '{args.published}' is not a CSV with columns task,proxy,"
-              f"kendall_tau,spearman_rho,source ({e})", file=sys.stderr)
-        return 1
-    first = args.runs[0] if os.path.isdir(args.runs[0]) else os.path.dirname(args.runs[0])
-    out_dir = args.out or os.path.join(first or ".", "report")
-    os.makedirs(out_dir, exist_ok=True)
-    proxies_files, logs = find_inputs(args.runs)
-    md = ["# zcevo report", ""]
-    table, tasks, all_proxies, metas = {}, [], [], {}
-    figures = []
+# ---- the output folder -------------------------------------------------------
+
+class Output:
+    """The report's files, written into a temporary folder inside --out and
+    renamed into --out by commit(); discard() removes every trace (also the
+    --out folder itself when this run created it and it is still empty)."""
+
+    def __init__(self, out_dir, inputs):
+        self.dir = out_dir
+        self.inputs = {os.path.realpath(p) for p in inputs}
+        self.names = []
+        self.created = False
+        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+            raise ReportError(f"--out '{out_dir}' exists and is not a folder")
+        try:
+            if not os.path.isdir(out_dir):
+                os.makedirs(out_dir)
+                self.created = True
+            self.tmp = tempfile.mkdtemp(prefix=".report.", dir=out_dir)
+        except OSError as e:
+            self.discard()
+            raise ReportError(f"cannot write into --out '{out_dir}': {e.strerror}")
+
+    def check_name(self, name):
+        """refuse an output that would replace an input of this run."""
+        final = os.path.realpath(os.path.join(self.dir, name))
+        if final in self.inputs:
+            raise ReportError(f"the report would replace its input '{final}': choose "
+                              "another --out")
+        self.names.append(name)
+
+    def write_text(self, name, text):
+        self.check_name(name)
+        with open(os.path.join(self.tmp, name), "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def commit(self):
+        """fsync every file, rename them into --out, fsync --out."""
+        for name in self.names:
+            fd = os.open(os.path.join(self.tmp, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for name in self.names:
+            os.replace(os.path.join(self.tmp, name), os.path.join(self.dir, name))
+        os.rmdir(self.tmp)
+        fd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def discard(self):
+        if getattr(self, "tmp", None):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.created:
+            try:
+                os.rmdir(self.dir)
+            except OSError:
+                pass
+
+
+# ---- the report --------------------------------------------------------------
+
+def task_section(path, rows, meta, table, all_proxies, corr_lines):
+    """Markdown section of one proxies CSV; fills table, all_proxies and the
+    correlations.csv lines; returns (markdown lines, proxy columns)."""
+    t = task_name(path)
+    cols = [c for c in rows[0].keys() if c not in ID_COLUMNS]
+    about = f"{len(rows)} architectures from `{path}`"
+    if meta["space"]:
+        about += (f"; space {meta['space']}, dataset {meta['dataset']}, batch "
+                  f"{meta['batch']}, init {meta['init']}, accuracy column "
+                  f"{meta['column']}; images: {meta['image_source']}")
+    md = [f"## {t}", "", about + ".", "",
+          "| proxy | Kendall tau | Spearman rho | n | invalid |", "|---|---:|---:|---:|---:|"]
+    for p in cols:
+        if p not in all_proxies:
+            all_proxies.append(p)
+        tau, rho, n, bad = correlations(rows, p)
+        table[(t, p)] = (tau, rho, n, bad)
+        md.append(f"| {p} | {fmt(tau, n, 4)} | {fmt(rho, n, 4)} | {n} | {bad} |")
+        corr_lines.append(f"{t},{meta['space']},{meta['dataset']},{meta['batch']},{p},"
+                          f"{tau:.6f},{rho:.6f},{n},{bad}")
+    return md + [""], cols
+
+
+def scatter_list(arg, proxies_data):
+    """the proxies to draw: the --scatter names, each of which must be a
+    column of some proxies CSV (usage error otherwise); the default list is
+    drawn where present."""
+    if arg is None:
+        return DEFAULT_SCATTER.split(",")
+    names = arg.split(",")
+    if any(not n.strip() for n in names):
+        raise ReportError(f"--scatter '{arg}': empty proxy name", code=2)
+    known = {c for _, rows in proxies_data for c in rows[0].keys() if c not in ID_COLUMNS}
+    for n in names:
+        if n not in known:
+            raise ReportError(f"--scatter: proxy '{n}' is in no proxies CSV (columns: "
+                              f"{', '.join(sorted(known)) or 'none'})", code=2)
+    return names
+
+
+def proxies_part(proxies_data, scatter_names, published, out):
+    """the proxies sections, summary and figures: (head lines, section lines,
+    figures)."""
+    table, tasks, all_proxies, metas, figures, md = {}, [], [], {}, [], []
     corr_lines = ["task,space,dataset,batch,proxy,kendall_tau,spearman_rho,n,invalid"]
-    for f in proxies_files:
-        rows = read_csv(f)
-        t = task_name(f)
+    for path, rows in proxies_data:
+        t = task_name(path)
         tasks.append(t)
-        meta = metas[t] = task_meta(f)
-        cols = [c for c in rows[0].keys() if c not in ID_COLUMNS] if rows else []
-        about = f"{len(rows)} architectures from `{f}`"
-        if meta["space"]:
-            about += (f"; space {meta['space']}, dataset {meta['dataset']}, batch "
-                      f"{meta['batch']}, init {meta['init']}, accuracy column "
-                      f"{meta['column']}; images: "
-                      f"{meta['image_source']}")
-        md += [f"## {t}", "", about + ".", "",
-               "| proxy | Kendall tau | Spearman rho | n | invalid |", "|---|---:|---:|---:|---:|"]
-        for p in cols:
-            if p not in all_proxies:
-                all_proxies.append(p)
-            tau, rho, n, bad = correlations(rows, p)
-            table[(t, p)] = (tau, rho, n, bad)
-            md.append(f"| {p} | {fmt(tau, n, 4)} | {fmt(rho, n, 4)} | {n} | {bad} |")
-            corr_lines.append(f"{t},{meta['space']},{meta['dataset']},{meta['batch']},{p},"
-                              f"{tau:.6f},{rho:.6f},{n},{bad}")
-        md.append("")
-        for p in args.scatter.split(","):
+        metas[t] = task_meta(path)
+        section, cols = task_section(path, rows, metas[t], table, all_proxies, corr_lines)
+        md += section
+        for p in scatter_names:
             if p in cols:
-                name = scatter(rows, p, t, out_dir)
+                name = scatter(rows, p, t, out)
                 if name:
                     md += [f"![{p} vs accuracy on {t}]({name})", ""]
                     figures.append(name)
-    if tasks:
-        name = tau_bars(table, all_proxies, tasks, out_dir)
-        head = ["## Kendall tau per proxy and task", "", f"![tau by task]({name})", ""]
+    if not tasks:
+        return ["No proxies CSV found in the run folders.", ""], md, figures
+    name = tau_bars(table, all_proxies, tasks, out)
+    head = ["## Kendall tau per proxy and task", "", f"![tau by task]({name})", ""]
+    figures.append(name)
+    if len(tasks) > 1:
+        name = tau_heatmap(table, all_proxies, tasks, out)
+        head += [f"![tau heatmap]({name})", ""]
         figures.append(name)
-        if len(tasks) > 1:
-            name = tau_heatmap(table, all_proxies, tasks, out_dir)
-            head += [f"![tau heatmap]({name})", ""]
-            figures.append(name)
-        head += summary_table(table, all_proxies, tasks, metas)
-        if published:
-            head += published_table(table, published, tasks)
-        md = md[:2] + head + md[2:]
-        write_atomic(os.path.join(out_dir, "correlations.csv"), "\n".join(corr_lines) + "\n")
-    else:
-        md += ["No proxies CSV found in the run folders.", ""]
-    md += ["## GP progress", ""]
-    if not logs:
+    head += summary_table(table, all_proxies, tasks, metas)
+    if published:
+        head += published_table(table, published, tasks)
+    out.write_text("correlations.csv", "\n".join(corr_lines) + "\n")
+    return head, md, figures
+
+
+def validate(args):
+    """every input read and checked before anything is drawn: a dict of the
+    published figures, the proxies CSVs and evolve logs with their rows, the
+    ignored files and the proxies to scatter."""
+    if args.published and not os.path.isfile(args.published):
+        raise ReportError(f"published figures '{args.published}' do not exist")
+    published = read_published(args.published) if args.published else []
+    proxies_files, logs, ignored = find_inputs(args.runs)
+    proxies_data = [(f, load_input(f, "proxies")) for f in proxies_files]
+    names = [task_name(f) for f in proxies_files]
+    for f in proxies_files:
+        if names.count(task_name(f)) > 1:
+            raise ReportError(f"two proxies CSVs are named '{os.path.basename(f)}' (the task "
+                              f"name): {', '.join(g for g in proxies_files if task_name(g) == task_name(f))}")
+    return {"published": published, "proxies": proxies_data, "ignored": ignored,
+            "logs": [(f, load_input(f, "log")) for f in logs],
+            "scatter": scatter_list(args.scatter, proxies_data),
+            "files": proxies_files + logs + ignored + ([args.published] if args.published
+                                                       else [])}
+
+
+def draw_report(data, out):
+    """the figures, correlations.csv and report.md into out; the figure names."""
+    head, sections, figures = proxies_part(data["proxies"], data["scatter"],
+                                           data["published"], out)
+    md = ["# zcevo report", ""] + head + sections + ["## GP progress", ""]
+    if not data["logs"]:
         md += ["No evolve log (log.csv) found in the run folders.", ""]
-    for i, log in enumerate(logs):
-        try:
-            name = gp_progress(log, out_dir, i)
-        except (KeyError, ValueError) as e:
-            md += [f"Could not read `{log}`: {e}", ""]
-            continue
-        if name:
-            md += [f"![GP progress]({name})", ""]
-            figures.append(name)
-    write_atomic(os.path.join(out_dir, "report.md"), "\n".join(md) + "\n")
+    for i, (log, rows) in enumerate(data["logs"]):
+        name = gp_progress(log, rows, out, i)
+        md += [f"![GP progress]({name})", ""]
+        figures.append(name)
+    if data["ignored"]:
+        md += ["## Other files", "", "Not read (neither a proxies CSV nor an evolve log): " +
+               ", ".join(f"`{f}`" for f in data["ignored"]) + ".", ""]
+    out.write_text("report.md", "\n".join(md) + "\n")
+    return figures
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with zcevo's one-line usage errors (exit 2)."""
+
+    def error(self, message):
+        raise ReportError(message, code=2)
+
+
+def parse_args(argv):
+    ap = Parser(
+        prog="zcevo report",
+        description="Figures (PNG) and a Markdown page with correlation tables from zcevo "
+                    "run folders: proxies CSVs (zcevo proxies) and evolve logs (log.csv).",
+        epilog=f"Exit codes: 0 written, 1 bad input or write error, 2 wrong flags. "
+               f"Script: {os.path.abspath(__file__)}")
+    ap.add_argument("runs", nargs="+", help="run folders or CSV files")
+    ap.add_argument("--out", help="output folder (default RUN_DIR[0]/report)")
+    ap.add_argument("--scatter", help="proxies to draw as scatter plots (comma-separated; "
+                    "each must be a column of a proxies CSV; default: those of "
+                    f"{DEFAULT_SCATTER} present)")
+    ap.add_argument("--published", help="CSV of published figures to show beside ours "
+                    "(task,proxy,kendall_tau,spearman_rho,source)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    data = validate(args)
+    load_plotting()
+    first = args.runs[0] if os.path.isdir(args.runs[0]) else os.path.dirname(args.runs[0])
+    out_dir = args.out or os.path.join(first or ".", "report")
+    out = Output(out_dir, data["files"])
+    try:
+        figures = draw_report(data, out)
+        out.commit()
+    except OSError as e:
+        out.discard()
+        raise ReportError(f"cannot write the report into '{out_dir}' ({e.strerror or e}); "
+                          "nothing in it was changed")
+    except BaseException:
+        out.discard()
+        raise
     print(f"report: wrote {len(figures)} figures and {os.path.join(out_dir, 'report.md')}")
     return 0
 
 
+def run(argv=None):
+    """main with every failure turned into one line and an exit status."""
+    try:
+        return main(argv)
+    except ReportError as e:
+        hint = " (see zcevo report --help)" if e.code == 2 else ""
+        print(f"zcevo: error: report: {e}{hint}", file=sys.stderr)
+        return e.code
+    except OSError as e:
+        where = f" '{e.filename}'" if e.filename else ""
+        print(f"zcevo: error: report:{where} {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("zcevo: error: report: interrupted (nothing written)", file=sys.stderr)
+        return 1
+    except Exception as e:  # a defect: still one line, never a traceback
+        print(f"zcevo: error: report: internal error: {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

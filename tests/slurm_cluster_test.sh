@@ -1,7 +1,8 @@
 #!/bin/bash
 # slurm_cluster_test.sh: the SLURM templates on a real (private, single-node)
-# SLURM cluster. Installs slurm-wlm + munge if needed (skip, exit 77, where
-# impossible), starts munged, slurmctld and slurmd (CPUs=2, two fake GPUs) from
+# SLURM cluster. Needs root and slurm-wlm + munge (scripts/install_deps.sh;
+# where missing: tests/missing_dependency.sh, a skip or, under CI, a
+# failure), starts munged, slurmctld and slurmd (CPUs=2, two fake GPUs) from
 # a temporary folder, submits the whole pipeline through
 # slurm/submit_pipeline.sh at tiny scale (statistics array of 2 chunks + merge,
 # evolve with 3 MPI ranks = master + one per GPU when zcevo evolve is an MPI
@@ -23,12 +24,13 @@ root=$(dirname "$here")
 source "$here/slurm_lib.sh"
 SLURM_LIB_T0=$(date +%s)
 
-[ -d "$DATA_DIR" ] || { echo "SKIP: no data folder $DATA_DIR"; exit 77; }
+[ -d "$DATA_DIR" ] || slurm_lib_missing "no data folder $DATA_DIR"
+[ "$(id -u)" = 0 ] || slurm_lib_missing "the private SLURM cluster needs root (SlurmUser=root)"
 slurm_lib_ensure_installed
 cluster=$(mktemp -d "${TMPDIR:-/tmp}/zcevo_slurm_cluster.XXXXXX")
 trap 'slurm_cluster_stop' EXIT
 trap 'exit 1' INT TERM
-slurm_cluster_start "$cluster" 2 2 || { echo "SKIP: the private SLURM cluster could not be started (see above)"; exit 77; }
+slurm_cluster_start "$cluster" 2 2 || { echo "FAIL: the private SLURM cluster could not be started (see above)"; exit 1; }
 slurm_lib_log "cluster up: $(sinfo -h -N -o '%N %T cpus=%c gres=%G')"
 
 ZCEVO_BIN=$(cd "$(dirname "$ZCEVO_BIN_ARG")" && pwd)/$(basename "$ZCEVO_BIN_ARG")
@@ -39,18 +41,9 @@ export ZCEVO_ROOT=$root
 work=$cluster/pipeline
 fail() { echo "FAIL: $*" >&2; for f in "$work"/logs/*; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done; exit 1; }
 
-# 3 ranks (master + one worker per GPU) when zcevo evolve is an MPI program
-if nm -D --undefined-only "$ZCEVO_BIN" 2>/dev/null | grep -Eqw "MPI_Init|MPI_Init_thread"; then
-    ranks=3
-else
-    ranks=1
-    echo "NOTE: zcevo evolve is not an MPI program yet (no MPI_Init): the evolve job runs 1 rank instead of 3"
-fi
-report_opt=""
-if ! "$ZCEVO_BIN" report --help >/dev/null 2>&1; then
-    report_opt=--no-report
-    echo "NOTE: zcevo report is missing: the report step is skipped"
-fi
+# 3 ranks (master + one worker per GPU); the report job is part of the pipeline
+ranks=3
+"$ZCEVO_BIN" report --help >/dev/null 2>&1 || fail "zcevo report --help fails: the report step cannot run"
 
 # Tiny scale: 10 architectures in 2 chunks, 4 generations of 10 programs.
 # The node has 2 CPUs and no memory configured: --mem=0, --overcommit for 3 ranks.
@@ -59,7 +52,7 @@ out=$("$root/slurm/submit_pipeline.sh" --work-dir "$work" --space nb201 --datase
     --sbatch-args "--partition=debug --mem=0 --time=5" \
     --stats-sbatch-args "--cpus-per-task=1" \
     --evolve-sbatch-args "--gpus-per-node=2 --ntasks=$ranks --cpus-per-task=1 --overcommit" \
-    $report_opt -- --generations 4 --population 10 --lambda 10 --mu 5 --archs-per-task 10 \
+    -- --generations 4 --population 10 --lambda 10 --mu 5 --archs-per-task 10 \
     --final-archs 0 --seed 1 --quiet 2>&1) || fail "submit_pipeline.sh failed: $out"
 echo "$out"
 ids=$(echo "$out" | sed -n 's/^jobs: //p')
@@ -67,9 +60,9 @@ stats_id=$(echo "$ids" | tr ' ' '\n' | sed -n 's/^stats=//p')
 merge_id=$(echo "$ids" | tr ' ' '\n' | sed -n 's/^merge=//p')
 evolve_id=$(echo "$ids" | tr ' ' '\n' | sed -n 's/^evolve=//p')
 report_id=$(echo "$ids" | tr ' ' '\n' | sed -n 's/^report=//p')
-[ -n "$stats_id" ] && [ -n "$merge_id" ] && [ -n "$evolve_id" ] || fail "no job ids in the driver's output"
-all_ids="$stats_id $merge_id $evolve_id"
-[ "$report_id" != none ] && all_ids="$all_ids $report_id"
+[ -n "$stats_id" ] && [ -n "$merge_id" ] && [ -n "$evolve_id" ] && [ -n "$report_id" ] &&
+    [ "$report_id" != none ] || fail "no job ids (stats, merge, evolve, report) in the driver's output"
+all_ids="$stats_id $merge_id $evolve_id $report_id"
 slurm_lib_log "submitted: $ids"
 
 slurm_wait_jobs 240 $all_ids || fail "the pipeline did not finish within 240 s"
@@ -148,12 +141,11 @@ diff <(cut -d, -f1-7 "$cluster/single/log.csv") <(cut -d, -f1-7 "$run/log.csv") 
 echo "evolve ($ranks ranks) == single process: $(grep -m1 'best program' "$run/result.txt")"
 
 # report
-if [ "$report_id" != none ]; then
-    md=$(ls "$work"/report/*.md 2>/dev/null | head -1)
-    [ -n "$md" ] && [ -s "$md" ] || fail "no Markdown report in $work/report"
-    png=$(ls "$work"/report/*.png 2>/dev/null | wc -l)
-    echo "report: $md, $png figures"
-fi
+md=$(ls "$work"/report/*.md 2>/dev/null | head -1)
+[ -n "$md" ] && [ -s "$md" ] || fail "no Markdown report in $work/report"
+png=$(ls "$work"/report/gp_progress_*.png 2>/dev/null | wc -l)
+[ "$png" -ge 1 ] || fail "the report job drew no GP progress figure in $work/report"
+echo "report: $md, $png figures"
 # proxies: 3 ranks (rank 0 hands out architectures) == one process
 px=$(sbatch --parsable --chdir="$work" --partition=debug --mem=0 --time=5 --ntasks=$ranks \
     --cpus-per-task=1 --overcommit "$root/slurm/proxies.sbatch" --archs 6 --batch 4 --seed 2 \

@@ -7,32 +7,25 @@
 # is meant for an EXIT trap). No systemd, no cgroups (proctrack/linuxproc,
 # task/none), random free ports so that concurrent clusters do not collide.
 
-SLURM_LIB_SKIP=77
-
 # slurm_lib_log MSG...: one progress line on stderr, with elapsed seconds.
 slurm_lib_log() { echo "[slurm-test $(( $(date +%s) - ${SLURM_LIB_T0:-$(date +%s)} ))s] $*" >&2; }
 
-# slurm_lib_ensure_installed: makes sbatch, slurmctld, slurmd and munged
-# available (apt-get install as root when missing). Exits the calling test
-# with 77 (CTest skip) and a clear message when that is impossible.
+# slurm_lib_missing MSG: a missing dependency (tests/missing_dependency.sh:
+# exit 77, or 1 under CI=true / ZCEVO_TEST_STRICT=1). Never returns.
+slurm_lib_missing() {
+    exec "$(dirname "${BASH_SOURCE[0]}")/missing_dependency.sh" --dependency "$*"
+}
+
+# slurm_lib_ensure_installed: sbatch, slurmctld, slurmd and munged must be
+# installed (scripts/install_deps.sh does it: no test installs packages);
+# otherwise a missing dependency.
 slurm_lib_ensure_installed() {
     local missing=""
     for prog in sbatch squeue scontrol slurmctld slurmd munged mungekey; do
         command -v "$prog" >/dev/null 2>&1 || [ -x "/usr/sbin/$prog" ] || missing="$missing $prog"
     done
     [ -z "$missing" ] && return 0
-    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "SKIP: SLURM is not installed (missing:$missing) and cannot be installed here (needs root and apt-get: apt-get install -y slurm-wlm munge)" >&2
-        exit $SLURM_LIB_SKIP
-    fi
-    slurm_lib_log "installing slurm-wlm and munge (missing:$missing)"
-    if ! DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q slurm-wlm munge >"${TMPDIR:-/tmp}/zcevo_slurm_apt.$$.log" 2>&1; then
-        tail -5 "${TMPDIR:-/tmp}/zcevo_slurm_apt.$$.log" >&2
-        rm -f "${TMPDIR:-/tmp}/zcevo_slurm_apt.$$.log"
-        echo "SKIP: apt-get install -y slurm-wlm munge failed (no network or package mirror?)" >&2
-        exit $SLURM_LIB_SKIP
-    fi
-    rm -f "${TMPDIR:-/tmp}/zcevo_slurm_apt.$$.log"
+    slurm_lib_missing "SLURM is not installed (missing:$missing; Debian: slurm-wlm munge, installed by scripts/install_deps.sh)"
 }
 
 # slurm_lib_free_port: prints a TCP port nobody listens on (from 20000-59999).

@@ -13,8 +13,9 @@ set -u
 ZCEVO_BIN=$1 DATA_DIR=$2 PYTHON=${3:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 merge="$PYTHON $(dirname "$here")/scripts/merge_stats.py"
-[ -d "$DATA_DIR" ] || { echo "SKIP: no data folder $DATA_DIR"; exit 77; }
-"$PYTHON" -c "import h5py" 2>/dev/null || { echo "SKIP: $PYTHON has no h5py"; exit 77; }
+missing() { exec "$here/missing_dependency.sh" --dependency "$*"; }
+[ -d "$DATA_DIR" ] || missing "no data folder $DATA_DIR"
+"$PYTHON" -c "import h5py" 2>/dev/null || missing "$PYTHON has no h5py (Debian: python3-h5py; scripts/install_deps.sh)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zcevo_merge_test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

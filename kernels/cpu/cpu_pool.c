@@ -56,7 +56,7 @@ static float avg_divisor(const zc_pool_desc *d, int rows, int qi) {
     return (float)(rows * (hi - lo));
 }
 
-/* dst[qi] = src[qi] / divisor(qi) for qi in [q0, q1): columns whose window
+/* dst[qi - q0] = src[qi] / divisor(qi) for qi in [q0, q1): columns whose window
  * lies inside the image share one divisor (a vectorised loop); only the
  * edge columns compute their own. */
 static void divide_row(const zc_pool_desc *d, int rows, const float *src, float *dst,
@@ -73,10 +73,10 @@ static void divide_row(const zc_pool_desc *d, int rows, const float *src, float 
     if (full_lo < q0) full_lo = q0;
     if (full_hi > q1) full_hi = q1;
     if (full_hi < full_lo) full_lo = full_hi = q1;
-    for (int qi = q0; qi < full_lo; qi++) dst[qi] = src[qi] / avg_divisor(d, rows, qi);
+    for (int qi = q0; qi < full_lo; qi++) dst[qi - q0] = src[qi] / avg_divisor(d, rows, qi);
     const float full = d->count_include_pad ? (float)(d->kh * d->kw) : (float)(rows * d->kw);
-    for (int qi = full_lo; qi < full_hi; qi++) dst[qi] = src[qi] / full;
-    for (int qi = full_hi; qi < q1; qi++) dst[qi] = src[qi] / avg_divisor(d, rows, qi);
+    for (int qi = full_lo; qi < full_hi; qi++) dst[qi - q0] = src[qi] / full;
+    for (int qi = full_hi; qi < q1; qi++) dst[qi - q0] = src[qi] / avg_divisor(d, rows, qi);
 }
 
 void zc_avgpool_forward(const zc_pool_desc *d, const float *x, float *y) {
@@ -123,7 +123,7 @@ void zc_avgpool_backward(const zc_pool_desc *d, const float *dy, float *dx) {
             window_rows(pi, d->stride_h, d->pad_h, d->kh, H, &h_lo, &h_hi);
             for (int q0 = 0; q0 < Q; q0 += ZC_POOL_ROW) {
                 int q1 = q0 + ZC_POOL_ROW < Q ? q0 + ZC_POOL_ROW : Q;
-                divide_row(d, h_hi - h_lo, gc + (size_t)pi * Q, scaled - q0, q0, q1);
+                divide_row(d, h_hi - h_lo, gc + (size_t)pi * Q, scaled, q0, q1);
                 for (int ih = h_lo; ih < h_hi; ih++) {
                     float *restrict dst = xc + (size_t)ih * W;
                     for (int si = 0; si < d->kw; si++) {
@@ -131,12 +131,11 @@ void zc_avgpool_backward(const zc_pool_desc *d, const float *dy, float *dx) {
                         valid_cols(off, sw, W, Q, &q_lo, &q_hi);
                         if (q_lo < q0) q_lo = q0;
                         if (q_hi > q1) q_hi = q1;
-                        const float *restrict src = scaled - q0;
                         if (sw == 1) {
-                            for (int qi = q_lo; qi < q_hi; qi++) dst[qi + off] += src[qi];
+                            for (int qi = q_lo; qi < q_hi; qi++) dst[qi + off] += scaled[qi - q0];
                         } else {
                             for (int qi = q_lo; qi < q_hi; qi++)
-                                dst[qi * sw + off] += src[qi];
+                                dst[qi * sw + off] += scaled[qi - q0];
                         }
                     }
                 }

@@ -1,8 +1,14 @@
 /* cmd_report.c: `zcevo report RUN_DIR...`: run scripts/report.py (Debian's
  * python3 with matplotlib) on run folders to draw the figures and write the
- * Markdown page. The script is $ZCEVO_REPORT_SCRIPT, else scripts/report.py
- * in the folder above the executable's, else in the source tree the binary
- * was built from (ZCEVO_SOURCE_DIR; the current folder if not defined). */
+ * Markdown page; the script validates its inputs and reports errors as one
+ * line (exit 1, or 2 for wrong flags).
+ *
+ * The script is the first of: $ZCEVO_REPORT_SCRIPT; the installed copy
+ * <bin>/../share/zcevo/report.py (ZCEVO_REPORT_INSTALL_REL, `cmake
+ * --install`); <bin>/../scripts/report.py (a build folder inside the source
+ * tree); ZCEVO_SOURCE_DIR/scripts/report.py (the source tree this binary was
+ * built from, defined by CMake), where <bin> is the executable's folder. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,34 +20,51 @@
 #ifndef ZCEVO_SOURCE_DIR
 #define ZCEVO_SOURCE_DIR "."
 #endif
+#ifndef ZCEVO_REPORT_INSTALL_REL
+#define ZCEVO_REPORT_INSTALL_REL "../share/zcevo/report.py"
+#endif
 
-/* report_script: $ZCEVO_REPORT_SCRIPT, else scripts/report.py above the
- * executable's folder, else under ZCEVO_SOURCE_DIR (into path). */
-static const char *report_script(char *path, size_t pathlen) {
-    const char *script = getenv("ZCEVO_REPORT_SCRIPT");
-    if (script) return script;
-    char exe[800];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    char *slash = strrchr(exe, '/');
+/* exe_dir: the folder of the running executable into dir (empty string
+ * when /proc/self/exe cannot be read). */
+static void exe_dir(char *dir, size_t len) {
+    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+    dir[n > 0 ? n : 0] = 0;
+    char *slash = strrchr(dir, '/');
     if (slash) *slash = 0;
-    snprintf(path, pathlen, "%s/../scripts/report.py", exe);
-    if (!zc_file_exists(path)) snprintf(path, pathlen, "%s/scripts/report.py", ZCEVO_SOURCE_DIR);
-    return path;
+    else dir[0] = 0;
+}
+
+/* report_script: the path of report.py by the rules above (malloc'd).
+ * Errors (zc_die, exit 1): $ZCEVO_REPORT_SCRIPT names no file; no candidate
+ * exists (the message lists them). */
+static char *report_script(void) {
+    const char *script = getenv("ZCEVO_REPORT_SCRIPT");
+    if (script) {
+        if (!zc_file_exists(script))
+            zc_die("report script '%s' (ZCEVO_REPORT_SCRIPT) does not exist", script);
+        return zc_strdup(script);
+    }
+    char dir[PATH_MAX];
+    exe_dir(dir, sizeof dir);
+    char candidates[3][PATH_MAX + 64];
+    snprintf(candidates[0], sizeof candidates[0], "%s/%s", dir, ZCEVO_REPORT_INSTALL_REL);
+    snprintf(candidates[1], sizeof candidates[1], "%s/../scripts/report.py", dir);
+    snprintf(candidates[2], sizeof candidates[2], "%s/scripts/report.py", ZCEVO_SOURCE_DIR);
+    for (int i = dir[0] ? 0 : 2; i < 3; i++)
+        if (zc_file_exists(candidates[i])) return zc_strdup(candidates[i]);
+    zc_die("report script not found: none of '%s', '%s', '%s' exists (set "
+           "ZCEVO_REPORT_SCRIPT)", candidates[0], candidates[1], candidates[2]);
 }
 
 int zc_cmd_report(int argc, char **argv) {
-    char path[1024];
-    const char *script = report_script(path, sizeof path);
-    if (!zc_file_exists(script))
-        zc_die("report script '%s' not found (set ZCEVO_REPORT_SCRIPT)", script);
+    char *script = report_script();
     const char *python = getenv("ZCEVO_PYTHON");
     if (!python) python = zc_file_exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     char **args = zc_calloc((size_t)argc + 3, sizeof(char *));
     args[0] = (char *)python;
-    args[1] = (char *)script;
+    args[1] = script;
     for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
     fflush(stdout);
     execvp(python, args);
-    zc_die("cannot run '%s %s'", python, script);
+    zc_die("cannot run '%s %s' (ZCEVO_PYTHON; Debian: python3)", python, script);
 }
