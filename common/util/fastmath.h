@@ -32,6 +32,7 @@ static inline float zc_fast_expf(float x) {
     const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
     float xc = x > 88.7228394f ? 88.7228394f : x;
     xc = xc < -104.0f ? -104.0f : xc;
+    xc = x != x ? 0.0f : xc; /* NaN: no (int32_t)NaN below (the result is x) */
     float n = (xc * log2e + 12582912.0f) - 12582912.0f; /* round to nearest */
     float r = xc - n * ln2_hi;
     r = r - n * ln2_lo;
