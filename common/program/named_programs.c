@@ -16,6 +16,11 @@ static const named_program k_named[] = {
      "EZNAS-A as released (terminal inpact_grad_data)"},
     {"eznas-a-wt", "frobenius(sigmoid(logdet(sign(wt_grad_noise))))",
      "EZNAS-A on wt_grad_noise (the paper's figure)"},
+    {"zcevo-a",
+     "neg(kl_div(sign(mul(numel(inpact_perturb), pos_mask(square(preact_grad_noise)))), "
+     "neg_mask(log(sub(preact_perturb, preact_data)))))",
+     "zcevo's EZNAS-protocol search (all 80 architectures per task, |tau|), seed 2, "
+     "negated: docs/discovery.md"},
 };
 
 int zc_program_named_count(void) { return (int)(sizeof k_named / sizeof k_named[0]); }

@@ -11,7 +11,8 @@ static const char *const k_proxy_names[ZC_PX_COUNT] = {
     "grad_norm", "snip",   "grasp",  "fisher", "synflow",   "plain",        "l2_norm",
     "jacov",     "nwot",   "epe_nas", "zen",   "params",    "flops",        "tcet_snip",
     "tcet_synflow", "eznas_a", "az_expressivity", "az_progressivity", "az_trainability",
-    "az_complexity", "az_nas", "zico", "meco", "meco_opt", "swap", "swap_reg"};
+    "az_complexity", "az_nas", "zico", "meco", "meco_opt", "swap", "swap_reg",
+    "zcevo_a"};
 
 const char *zc_proxy_name(int id) {
     return id >= 0 && id < ZC_PX_COUNT ? k_proxy_names[id] : "?";

@@ -60,6 +60,10 @@
  *              SWAP-Score on the first 16 images, 32 N(0,1) weight draws;
  *              swap_reg its regularised form
  *
+ * Discovered by zcevo (docs/discovery.md; not in the groups, asked by name):
+ *   zcevo_a    the program "zcevo-a" (named_programs.h) on the network's
+ *              EZNAS statistics, as eznas_a
+ *
  * Invalid values are NaN or +-inf, as the reference would produce them.
  *
  * This is the one public header of the proxies. They are computed by
@@ -107,6 +111,7 @@ typedef enum {
     ZC_PX_MECO_OPT,
     ZC_PX_SWAP,
     ZC_PX_SWAP_REG,
+    ZC_PX_ZCEVO_A,
     ZC_PX_COUNT
 } zc_proxy_id;
 
@@ -115,7 +120,7 @@ typedef uint32_t zc_proxy_mask;
  * "modern": the proxies of 2023-2024 from az_expressivity on. */
 #define ZC_ALL_PROXIES ((zc_proxy_mask)((1u << (ZC_PX_EZNAS_A + 1)) - 1))
 #define ZC_MODERN_PROXIES \
-    ((zc_proxy_mask)(((1u << ZC_PX_COUNT) - 1) & ~ZC_ALL_PROXIES))
+    ((zc_proxy_mask)(((1u << (ZC_PX_SWAP_REG + 1)) - 1) & ~ZC_ALL_PROXIES))
 
 /* zc_proxy_name: the command-line / CSV name of proxy id ("grad_norm"). */
 const char *zc_proxy_name(int id);

@@ -106,6 +106,9 @@ int zc_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_mask mas
         if (WANT(ZC_PX_EZNAS_A))
             out[ZC_PX_EZNAS_A] =
                 in->stats_inputs ? zc_proxy_named_program(net, in->stats_inputs, "eznas-a") : NAN;
+        if (WANT(ZC_PX_ZCEVO_A))
+            out[ZC_PX_ZCEVO_A] =
+                in->stats_inputs ? zc_proxy_named_program(net, in->stats_inputs, "zcevo-a") : NAN;
         if ((mask & ZC_MODERN_PROXIES) &&
             zc_modern_proxies_compute(net, in, mask, out, err, errlen) != 0)
             rc = -1;
