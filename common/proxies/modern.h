@@ -9,7 +9,8 @@
  *   SWAP (Peng et al., ICLR 2024)    swap.c     16 images, 32 weight draws
  *
  * Shared helpers (modern_util.c): symmetric eigenvalues (LAPACK), saving and
- * restoring parameters, the cross-entropy gradient, independent generators.
+ * restoring parameters, independent generators (the cross-entropy gradient
+ * is proxies_math.h's zc_px_ce_seed).
  * All of them run on the CPU path only (there is no CUDA code for them).
  */
 #ifndef ZC_PROXIES_MODERN_H
@@ -119,12 +120,6 @@ void zc_px_eigvalsh(double *a, int n, double *w);
  * out and back (restore frees the copy). */
 float **zc_px_save_params(const zc_net *net);
 void zc_px_restore_params(zc_net *net, float **saved);
-
-/* zc_px_ce_seed: d(mean cross-entropy)/d(logits) of the net's output after
- * a forward into dlogits. Returns 0, or -1 with err naming a label outside
- * [0, outputs). */
-int zc_px_ce_seed(const zc_net *net, const int *labels, float *dlogits, char *err,
-                  size_t errlen);
 
 /* zc_px_derive_rng: an independent generator for purpose k from a base one
  * (the base is not advanced). */

@@ -67,27 +67,6 @@ void zc_px_restore_params(zc_net *net, float **saved) {
     free(saved);
 }
 
-int zc_px_ce_seed(const zc_net *net, const int *labels, float *dlogits, char *err,
-                  size_t errlen) {
-    int n = net->vshape[net->output].n;
-    int c = (int)(zc_net_value_numel(net, net->output) / n);
-    const float *z = net->val[net->output];
-    for (int i = 0; i < n; i++) {
-        if (labels[i] < 0 || labels[i] >= c) {
-            snprintf(err, errlen, "label %d of sample %d is outside [0, %d)", labels[i], i, c);
-            return -1;
-        }
-        double mx = -INFINITY, s = 0;
-        for (int k = 0; k < c; k++) mx = fmax(mx, z[i * c + k]);
-        for (int k = 0; k < c; k++) s += exp(z[i * c + k] - mx);
-        for (int k = 0; k < c; k++) {
-            double p = exp(z[i * c + k] - mx) / s;
-            dlogits[i * c + k] = (float)((p - (k == labels[i])) / n);
-        }
-    }
-    return 0;
-}
-
 zc_rng zc_px_derive_rng(const zc_rng *base, uint64_t k) {
     zc_rng copy = *base, out;
     uint64_t s = zc_rng_u64(&copy) ^ (0x9E3779B97F4A7C15ull * (k + 1));

@@ -13,29 +13,6 @@
 #include "kernels/cpu/net_exec.h"
 #include "kernels/cpu/net_hvp.h"
 
-/* ce_seed: dlogits = (softmax - onehot) / batch of the mean cross
- * entropy of the net's output (after a forward). Returns -1 on bad labels. */
-static int ce_seed(const zc_net *net, const int *labels, float *dlogits, char *err,
-                   size_t errlen) {
-    int n = net->vshape[net->output].n;
-    int c = (int)(zc_net_value_numel(net, net->output) / n);
-    const float *z = net->val[net->output];
-    for (int i = 0; i < n; i++) {
-        if (labels[i] < 0 || labels[i] >= c) {
-            snprintf(err, errlen, "label %d of sample %d is outside [0, %d)", labels[i], i, c);
-            return -1;
-        }
-        double mx = -INFINITY, s = 0;
-        for (int k = 0; k < c; k++) mx = fmax(mx, z[i * c + k]);
-        for (int k = 0; k < c; k++) s += exp(z[i * c + k] - mx);
-        for (int k = 0; k < c; k++) {
-            double p = exp(z[i * c + k] - mx) / s;
-            dlogits[i * c + k] = (float)((p - (k == labels[i])) / n);
-        }
-    }
-    return 0;
-}
-
 /* fisher_layer: NASLib's fisher of one conv/linear layer (needs forward
  * values and the CE gradients). */
 static double fisher_layer(const zc_net *net, const zc_layer *L) {
@@ -79,7 +56,7 @@ static double log_snr_abs(const float *w, const float *g, int64_t n) {
 
 int zc_proxy_cross_entropy_backward(zc_net *net, const int *labels, char *err, size_t errlen) {
     float *dlogits = zc_malloc(sizeof(float) * (size_t)zc_net_value_numel(net, net->output));
-    int rc = ce_seed(net, labels, dlogits, err, errlen);
+    int rc = zc_px_ce_seed(net, labels, dlogits, err, errlen);
     if (rc == 0) zc_net_backward_seeded(net, dlogits);
     free(dlogits);
     return rc;

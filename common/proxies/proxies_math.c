@@ -4,6 +4,7 @@
 #include "common/proxies/proxies_math.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/proxies/proxies.h"
@@ -117,4 +118,25 @@ void zc_proxy_corrcoef(const float *x, const int *rows, int n, int64_t d, double
     }
     free(mean);
     free(cen);
+}
+
+int zc_px_ce_seed(const zc_net *net, const int *labels, float *dlogits, char *err,
+                  size_t errlen) {
+    int n = net->vshape[net->output].n;
+    int c = (int)(zc_net_value_numel(net, net->output) / n);
+    const float *z = net->val[net->output];
+    for (int i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= c) {
+            snprintf(err, errlen, "label %d of sample %d is outside [0, %d)", labels[i], i, c);
+            return -1;
+        }
+        double mx = -INFINITY, s = 0;
+        for (int k = 0; k < c; k++) mx = fmax(mx, z[i * c + k]);
+        for (int k = 0; k < c; k++) s += exp(z[i * c + k] - mx);
+        for (int k = 0; k < c; k++) {
+            double p = exp(z[i * c + k] - mx) / s;
+            dlogits[i * c + k] = (float)((p - (k == labels[i])) / n);
+        }
+    }
+    return 0;
 }

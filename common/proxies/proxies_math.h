@@ -22,4 +22,10 @@ double zc_proxy_dot(const float *a, const float *b, int64_t n);
  * constant row are NaN. */
 void zc_proxy_corrcoef(const float *x, const int *rows, int n, int64_t d, double *out);
 
+/* zc_px_ce_seed: d(mean cross-entropy)/d(logits) of the net's output after
+ * a forward into dlogits. Returns 0, or -1 with err naming a label outside
+ * [0, outputs). */
+int zc_px_ce_seed(const zc_net *net, const int *labels, float *dlogits, char *err,
+                  size_t errlen);
+
 #endif

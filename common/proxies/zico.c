@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/proxies/proxies_math.h"
 #include "common/util/util.h"
 #include "kernels/cpu/net_exec.h"
 
