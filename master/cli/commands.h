@@ -23,6 +23,9 @@ int zc_cmd_bench(int argc, char **argv);
 /* zc_cmd_proxies (cmd_proxies.c): `zcevo proxies`: hand-crafted zero-cost
  * proxies into CSV/HDF5 and their correlation table (resumable). */
 int zc_cmd_proxies(int argc, char **argv);
+/* zc_cmd_search (cmd_search.c): `zcevo search`: find an architecture with a
+ * proxy (random search, aging evolution, Zero-Cost-PT), resumable. */
+int zc_cmd_search(int argc, char **argv);
 /* zc_cmd_report (cmd_report.c): `zcevo report`: runs scripts/report.py
  * (does not return unless it cannot be started). */
 int zc_cmd_report(int argc, char **argv);
