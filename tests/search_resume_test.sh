@@ -46,8 +46,8 @@ grep -q "trial 0 (seed 1): finished before" res.out || fail "trial 0 was run aga
 grep -q "^77," res/scores.csv && fail "the cut line was kept"
 # trial 0 was finished by the second run: it computed only what the first
 # run had not cached
-full0=$(awk -F, '$1 == 0 {print $3}' full/timing.csv)
-res0=$(awk -F, '$1 == 0 {print $3}' res/timing.csv)
+full0=$(awk -F, '$1 == 0 {print $4}' full/timing.csv)
+res0=$(awk -F, '$1 == 0 {print $4}' res/timing.csv)
 [ "$res0" -eq $((full0 - killed1)) ] ||
     fail "trial 0 computed $res0 values after the kill, expected $full0 - $killed1"
 echo "search resume: identical after two kills (trial 0 computed $full0 values uninterrupted," \

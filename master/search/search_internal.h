@@ -42,7 +42,8 @@ typedef struct {
     int scored;       /* history length                                  */
     int distinct;     /* distinct architectures in it                    */
     int computed;     /* values computed by this process for it          */
-    double seconds;
+    double seconds;   /* wall time                                       */
+    double cpu_seconds; /* this process's CPU time (every thread)        */
 } zc_search_result;
 
 /* zc_search_better: 1 when (a, row_a) ranks above (b, row_b): the larger

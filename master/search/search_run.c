@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/util/util.h"
 #include "master/search/search_internal.h"
@@ -101,9 +102,9 @@ static void print_trial(const zc_search_trial *t, const zc_search_result *r,
                         const zc_search_columns *cols, const ranked *top, int n_top) {
     const zc_task *task = t->task;
     printf("trial %d (seed %llu): %s, %d architectures scored (%d distinct, %d computed, the "
-           "others from the score cache), %.1f s\n", r->trial, (unsigned long long)r->seed,
-           zc_search_algorithm_name(t->o->algorithm), r->scored, r->distinct, r->computed,
-           r->seconds);
+           "others from the score cache), %.1f s (%.1f CPU s on rank 0)\n", r->trial,
+           (unsigned long long)r->seed, zc_search_algorithm_name(t->o->algorithm), r->scored,
+           r->distinct, r->computed, r->seconds, r->cpu_seconds);
     printf("  found: %d %s, %s %.6g\n  test accuracy (read after the search):",
            task->table.arch_index[r->row], task->table.arch_str[r->row],
            t->o->algorithm == ZC_SEARCH_ZCPT ? "validation score" : "proxy", r->value);
@@ -117,6 +118,14 @@ static void print_trial(const zc_search_trial *t, const zc_search_result *r,
     fflush(stdout);
 }
 
+/* cpu_seconds: this process's CPU time so far, every thread. */
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
+           u.ru_stime.tv_usec * 1e-6;
+}
+
 /* append_timing: a line for r in timing.csv (rewritten whole). */
 static void append_timing(const zc_search_opts *o, const zc_search_backend *backend,
                           const zc_search_result *r) {
@@ -125,8 +134,8 @@ static void append_timing(const zc_search_opts *o, const zc_search_backend *back
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    fputs(old ? old : "trial,seconds,computed,where\n", f);
-    fprintf(f, "%d,%.3f,%d,%s\n", r->trial, r->seconds, r->computed,
+    fputs(old ? old : "trial,seconds,cpu_seconds,computed,where\n", f);
+    fprintf(f, "%d,%.3f,%.3f,%d,%s\n", r->trial, r->seconds, r->cpu_seconds, r->computed,
             o->algorithm == ZC_SEARCH_ZCPT ? "zc-pt" : backend->where);
     fclose(f);
     zc_search_write_atomic(path, text, len);
@@ -147,13 +156,14 @@ static zc_search_result run_trial(const zc_search_opts *o, const zc_task *task,
     t.rng = zc_rng_stream(t.seed, ZC_STREAM_SEARCH, 0);
     t.expected = o->algorithm == ZC_SEARCH_ZCPT ? o->pt.iterations : o->budget;
     t.t0 = t.last_print = zc_now();
+    double cpu0 = cpu_seconds();
     if (o->algorithm == ZC_SEARCH_RANDOM) zc_search_random(&t);
     else if (o->algorithm == ZC_SEARCH_EVOLUTION) zc_search_evolution(&t);
     else zc_search_zcpt(&t);
     ranked *top;
     int n_ranked = rank_history(&t, &top);
     zc_search_result r = {trial, t.seed, top[0].row, top[0].value, t.n_steps, n_ranked,
-                          t.computed, zc_now() - t.t0};
+                          t.computed, zc_now() - t.t0, cpu_seconds() - cpu0};
     zc_search_write_trial_csv(o, &t, cols);
     print_trial(&t, &r, cols, top, ZC_MIN(o->top_k, n_ranked));
     free(top);
