@@ -7,6 +7,7 @@ A run folder may hold:
         the task's batch, image source and accuracy column are read from
         the HDF5 file of the same name, <name>.h5, when it is there)
   log.csv with columns generation,best,mean,...                (zcevo evolve)
+  trials.csv, trial_<t>.csv, timing.csv (zcevo search; also in its subfolders)
 A file given instead of a folder is read the same way.
 
 Writes into --out (default: RUN_DIR[0]/report), each file to a temporary
@@ -15,6 +16,8 @@ name renamed when complete:
   tau_by_task.png              Kendall tau of every proxy per task, grouped bars
   tau_heatmap.png              the same as a proxy x task grid (2 tasks or more)
   gp_progress_<run>.png        best and mean fitness per generation
+  search_<space>_<dataset>.png accuracy found against architectures scored
+  search_summary.csv           accuracy found per task, proxy and algorithm
   correlations.csv             task,space,dataset,batch,proxy,kendall_tau,
                                spearman_rho,n,invalid
   report.md                    the page embedding them, with the tables
@@ -257,6 +260,96 @@ def published_table(table, published, tasks):
     return md + [""]
 
 
+def search_section(paths, out_dir):
+    """zcevo search run folders (those given, and their subfolders) holding
+    trials.csv: a table of the accuracy found (mean and sample std over the
+    trials) per task, proxy and algorithm, search_summary.csv, and per task
+    a figure of the accuracy of the best architecture by the proxy against
+    the architectures scored (mean over the trials, band = one std).
+    Returns (Markdown lines, figure names)."""
+    runs = []
+    for p in paths:
+        if os.path.isdir(p):
+            runs += [d for d in [p] + sorted(glob.glob(os.path.join(p, "*")))
+                     if os.path.isfile(os.path.join(d, "trials.csv"))]
+    if not runs:
+        return [], []
+    md = ["## Architecture search (zcevo search)", "",
+          "Test accuracy of the architecture found, mean +- sample std over the trials "
+          "(read from the table after each search); time per trial: wall and CPU seconds "
+          "of the trials this report's runs computed.", ""]
+    rows, curves, columns = [], {}, []
+    for d in runs:
+        trials = read_csv(os.path.join(d, "trials.csv"))
+        if not trials:
+            continue
+        head = list(trials[0].keys())
+        cols = head[head.index("proxy_value") + 1:head.index("space")]
+        columns += [c for c in cols if c not in columns]
+        timing = read_csv(os.path.join(d, "timing.csv")) if os.path.isfile(
+            os.path.join(d, "timing.csv")) else []
+        t0 = trials[0]
+        stat = {c: [to_float(t[c]) for t in trials] for c in cols}
+        rows.append((t0["space"], t0["dataset"], t0["proxy"], t0["algorithm"], t0["budget"],
+                     len(trials), stat, np.mean([to_float(t["distinct"]) for t in trials]),
+                     np.mean([to_float(t["seconds"]) for t in timing]) if timing else float("nan"),
+                     np.mean([to_float(t.get("cpu_seconds")) for t in timing]) if timing
+                     else float("nan")))
+        if t0["algorithm"] != "zc-pt":
+            best = []
+            for t in trials:
+                f = os.path.join(d, f"trial_{t['trial']}.csv")
+                if os.path.isfile(f):
+                    best.append([to_float(r["best_" + cols[0]]) for r in read_csv(f)])
+            n = min((len(b) for b in best), default=0)
+            if n:
+                key = (t0["space"], t0["dataset"], cols[0])
+                curves.setdefault(key, []).append(
+                    (f"{t0['proxy']} {t0['algorithm']}", np.array([b[:n] for b in best])))
+    summary = ["space,dataset,proxy,algorithm,budget,trials,column,mean,std,distinct,"
+               "seconds,cpu_seconds"]
+    for sp in sorted({r[0] for r in rows}):
+        cols = [c for c in columns if any(c in r[6] for r in rows if r[0] == sp)]
+        md += [f"### {sp}", "", "| dataset | proxy | algorithm | budget | trials | " +
+               " | ".join(cols) + " | distinct | s / trial | CPU s / trial |",
+               "|---|---|---|---:|---:|" + "---:|" * len(cols) + "---:|---:|---:|"]
+        for space, dataset, proxy, alg, budget, n, stat, distinct, secs, cpu in sorted(rows):
+            if space != sp:
+                continue
+            cells = []
+            for c in cols:
+                v = np.array(stat[c])
+                m, sd = v.mean(), (v.std(ddof=1) if len(v) > 1 else 0.0)
+                cells.append(f"{m:.2f} +- {sd:.2f}")
+                summary.append(f"{space},{dataset},\"{proxy}\",{alg},{budget},{n},{c},{m:.4f},"
+                               f"{sd:.4f},{distinct:.1f},{secs:.1f},{cpu:.1f}")
+            md.append(f"| {dataset} | {proxy} | {alg} | {budget} | {n} | " + " | ".join(cells) +
+                      f" | {distinct:.0f} | {secs:.0f} | {cpu:.0f} |")
+        md.append("")
+    write_atomic(os.path.join(out_dir, "search_summary.csv"), "\n".join(summary) + "\n")
+    figures = []
+    for (space, dataset, col), lines in sorted(curves.items()):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for label, arr in lines:
+            x = np.arange(1, arr.shape[1] + 1)
+            m = arr.mean(axis=0)
+            sd = arr.std(axis=0, ddof=1) if arr.shape[0] > 1 else np.zeros_like(m)
+            ax.plot(x, m, label=f"{label} ({arr.shape[0]} trials)")
+            ax.fill_between(x, m - sd, m + sd, alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_xlabel("architectures scored")
+        ax.set_ylabel(f"{col} of the best by the proxy (%)")
+        ax.set_title(f"search on {space} / {dataset}")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"search_{space}_{dataset}.png"
+        save_atomic(fig, os.path.join(out_dir, name))
+        plt.close(fig)
+        md += [f"![search on {space} / {dataset}]({name})", ""]
+        figures.append(name)
+    return md, figures
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="zcevo report",
@@ -347,6 +440,9 @@ def main(argv=None):
         if name:
             md += [f"![GP progress]({name})", ""]
             figures.append(name)
+    search_md, search_figures = search_section(args.runs, out_dir)
+    md += search_md
+    figures += search_figures
     write_atomic(os.path.join(out_dir, "report.md"), "\n".join(md) + "\n")
     print(f"report: wrote {len(figures)} figures and {os.path.join(out_dir, 'report.md')}")
     return 0

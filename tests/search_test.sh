@@ -9,6 +9,8 @@
 #   - evolution works on every encoded space (every architecture scored is
 #     a row of the table), random search on an NDS space; zc-pt on a tiny
 #     supernet is deterministic and returns one of the cells it found;
+#   - zcevo report: the search summary's mean and sample std equal those of
+#     the trials (Python's statistics), the figure is a PNG;
 #   - bad input: usage errors (exit 2, one line) for an NDS space with
 #     evolution, a malformed proxy, zc-pt off nb201, --archs; a run folder
 #     or cache of another configuration is refused (exit 1, one line) and
@@ -113,6 +115,23 @@ cells = {r['cell_arch_index'] for r in csv.DictReader(open('zc_a/zcpt_trial_0.cs
 t = next(csv.DictReader(open('zc_a/trials.csv')))
 assert t['arch_index'] in cells and t['algorithm'] == 'zc-pt', (t, cells)
 " || fail "zc-pt returned a cell it did not find"
+
+# ---- zcevo report: the search table and figure ---------------------------------
+mkdir -p rep_in && cp -r evo_a zc_a rep_in/
+ZCEVO_PYTHON=$PY "$ZCEVO" report rep_in --out rep >/dev/null || fail "zcevo report"
+"$PY" - <<'EOF' || fail "the report's search summary"
+import csv, statistics
+acc = [float(t["cifar10_test"]) for t in csv.DictReader(open("evo_a/trials.csv"))]
+rows = [r for r in csv.DictReader(open("rep/search_summary.csv"))
+        if r["algorithm"] == "evolution" and r["column"] == "cifar10_test"]
+assert len(rows) == 1 and int(rows[0]["trials"]) == 2, rows
+assert abs(float(rows[0]["mean"]) - statistics.mean(acc)) < 1e-3, (rows, acc)
+assert abs(float(rows[0]["std"]) - statistics.stdev(acc)) < 1e-3, (rows, acc)
+png = open("rep/search_nb201_cifar10.png", "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+md = open("rep/report.md").read()
+assert "search_nb201_cifar10.png" in md and "| cifar10 | nwot | zc-pt |" in md
+EOF
 
 # ---- bad input --------------------------------------------------------------------
 usage() { # usage WHAT ARGS...: exit 2 with one line
