@@ -20,7 +20,7 @@ static const command k_commands[] = {
     {"score", zc_cmd_score, "score proxy programs: Kendall tau and Spearman rho vs accuracy"},
     {"proxies", zc_cmd_proxies, "hand-crafted zero-cost proxies and their correlation table"},
     {"search", zc_cmd_search, "find architectures with a proxy (random, evolution, zc-pt)"},
-    {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve run folders"},
+    {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve/search run folders"},
 };
 
 static void usage(FILE *f) {
