@@ -19,7 +19,8 @@ static const command k_commands[] = {
     {"spaces", zc_cmd_spaces, "list the design spaces and their data"},
     {"score", zc_cmd_score, "score proxy programs: Kendall tau and Spearman rho vs accuracy"},
     {"proxies", zc_cmd_proxies, "hand-crafted zero-cost proxies and their correlation table"},
-    {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve run folders"},
+    {"search", zc_cmd_search, "find architectures with a proxy (random, evolution, zc-pt)"},
+    {"report", zc_cmd_report, "figures and a Markdown page from proxies/evolve/search run folders"},
     {"export", zc_cmd_export, "a program as a self-contained PyTorch or SymPy file"},
 };
 

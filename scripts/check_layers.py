@@ -12,6 +12,7 @@ Every C/CUDA file of the tree belongs to a layer, given by its folder:
     6 common/proxies    hand-crafted proxies
     7 common/mpi        MPI helpers and the master/worker protocol
     8 master/gp         GP engine, fitness, checkpoints, the evolve run
+    8 master/search     architecture search with a proxy (zcevo search)
     9 master/dispatch   the MPI master            9 worker  the worker ranks
    10 master/cli        the commands             11 main.c
 
@@ -36,7 +37,8 @@ import sys
 LAYERS = [
     ("common/util/", 0), ("kernels/", 1), ("common/nets/", 2), ("common/data/", 3),
     ("common/stats/", 4), ("common/program/", 5), ("common/proxies/", 6),
-    ("common/mpi/", 7), ("master/gp/", 8), ("master/dispatch/", 9), ("worker/", 9),
+    ("common/mpi/", 7), ("master/gp/", 8), ("master/search/", 8), ("master/dispatch/", 9),
+    ("worker/", 9),
     ("master/cli/", 10), ("main.c", 11),
 ]
 SOURCE_DIRS = ("common", "kernels", "master", "worker")

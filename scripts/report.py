@@ -7,8 +7,10 @@ A run folder may hold:
         the task's batch, image source and accuracy column are read from
         the HDF5 file of the same name, <name>.h5, when it is there)
   log.csv with columns generation,best,mean,...                (zcevo evolve)
+  trials.csv, trial_<t>.csv, timing.csv (zcevo search; the folder given or
+        its subfolders)
 Other CSV files in a folder are listed on the page and otherwise ignored; a
-file given instead of a folder must be one of the two kinds.
+file given instead of a folder must be a proxies CSV or an evolve log.
 
 Writes into --out (default: RUN_DIR[0]/report) through a temporary folder
 inside it: every file is complete before it is renamed into place, and on
@@ -17,6 +19,8 @@ any error nothing in --out changes:
   tau_by_task.png              Kendall tau of every proxy per task, grouped bars
   tau_heatmap.png              the same as a proxy x task grid (2 tasks or more)
   gp_progress_<run>.png        best and mean fitness per generation
+  search_<space>_<dataset>.png accuracy found against architectures scored
+  search_summary.csv           accuracy found per task, proxy and algorithm
   correlations.csv             task,space,dataset,batch,proxy,kendall_tau,
                                spearman_rho,n,invalid
   report.md                    the page embedding them, with the tables
@@ -162,21 +166,36 @@ def file_kind(path, from_folder):
     return kind
 
 
+def search_runs(p):
+    """the zcevo search run folders (holding trials.csv) among folder p and
+    its subfolders."""
+    if not os.path.isdir(p):
+        return []
+    return [d for d in [p] + sorted(glob.glob(os.path.join(p, "*")))
+            if os.path.isfile(os.path.join(d, "trials.csv"))]
+
+
 def find_inputs(paths):
-    """(proxies CSVs, evolve logs, ignored CSVs) of the run folders and files."""
-    proxies, logs, ignored = [], [], []
+    """(proxies CSVs, evolve logs, search run folders, ignored CSVs) of the
+    run folders and files."""
+    proxies, logs, searches, ignored = [], [], [], []
     for p in paths:
         if not os.path.exists(p):
             raise ReportError(f"run folder or file '{p}' does not exist")
         from_folder = os.path.isdir(p)
+        runs = search_runs(p)
+        searches += [d for d in runs if d not in searches]
         files = sorted(glob.glob(os.path.join(p, "*.csv"))) if from_folder else [p]
         for f in files:
+            if os.path.dirname(f) in runs:   # a search run's own files
+                continue
             kind = file_kind(f, from_folder)
             {"proxies": proxies, "log": logs, None: ignored}[kind].append(f)
-    if not proxies and not logs:
-        raise ReportError(f"no proxies CSV (arch_index,...,accuracy,...) or evolve log "
-                          f"(log.csv) in {', '.join(repr(p) for p in paths)}")
-    return proxies, logs, ignored
+    if not proxies and not logs and not searches:
+        raise ReportError(f"no proxies CSV (arch_index,...,accuracy,...), evolve log "
+                          f"(log.csv) or search run (trials.csv) in "
+                          f"{', '.join(repr(p) for p in paths)}")
+    return proxies, logs, searches, ignored
 
 
 def read_published(path):
@@ -507,7 +526,7 @@ def validate(args):
     if args.published and not os.path.isfile(args.published):
         raise ReportError(f"published figures '{args.published}' do not exist")
     published = read_published(args.published) if args.published else []
-    proxies_files, logs, ignored = find_inputs(args.runs)
+    proxies_files, logs, searches, ignored = find_inputs(args.runs)
     proxies_data = [(f, load_input(f, "proxies")) for f in proxies_files]
     names = [task_name(f) for f in proxies_files]
     for f in proxies_files:
@@ -516,9 +535,11 @@ def validate(args):
                               f"name): {', '.join(g for g in proxies_files if task_name(g) == task_name(f))}")
     return {"published": published, "proxies": proxies_data, "ignored": ignored,
             "logs": [(f, load_input(f, "log")) for f in logs],
+            "search": [load_search(d) for d in searches],
             "scatter": scatter_list(args.scatter, proxies_data),
-            "files": proxies_files + logs + ignored + ([args.published] if args.published
-                                                       else [])}
+            "files": proxies_files + logs + ignored +
+                     [f for d in searches for f in glob.glob(os.path.join(d, "*.csv"))] +
+                     ([args.published] if args.published else [])}
 
 
 def draw_report(data, out):
@@ -532,11 +553,125 @@ def draw_report(data, out):
         name = gp_progress(log, rows, out, i)
         md += [f"![GP progress]({name})", ""]
         figures.append(name)
+    search_md, search_figures = search_section(data["search"], out)
+    md += search_md
+    figures += search_figures
     if data["ignored"]:
         md += ["## Other files", "", "Not read (neither a proxies CSV nor an evolve log): " +
                ", ".join(f"`{f}`" for f in data["ignored"]) + ".", ""]
     out.write_text("report.md", "\n".join(md) + "\n")
     return figures
+
+
+# ---- zcevo search runs ---------------------------------------------------------
+
+def load_search(d):
+    """a search run folder: (folder, trials rows, {trial: best-curve rows},
+    timing rows, accuracy columns), validated."""
+    header, trials = read_csv(os.path.join(d, "trials.csv"), "search trials")
+    need = {"trial", "proxy_value", "space", "dataset", "proxy", "algorithm", "budget",
+            "distinct"}
+    if not need <= set(header):
+        raise ReportError(f"search trials '{os.path.join(d, 'trials.csv')}' lacks columns "
+                          f"{','.join(sorted(need - set(header)))}")
+    if not trials:
+        raise ReportError(f"search trials '{os.path.join(d, 'trials.csv')}' has no trials")
+    cols = header[header.index("proxy_value") + 1:header.index("space")]
+    check_numbers(os.path.join(d, "trials.csv"), "search trials", trials,
+                  cols + ["budget", "distinct"])
+    curves = {}
+    for _, t in trials:
+        f = os.path.join(d, f"trial_{t['trial']}.csv")
+        if os.path.isfile(f) and cols:
+            h, rows = read_csv(f, "search trial")
+            if "best_" + cols[0] in h:
+                check_numbers(f, "search trial", rows, ["best_" + cols[0]])
+                curves[t["trial"]] = [to_float(r["best_" + cols[0]]) for _, r in rows]
+    timing = []
+    if os.path.isfile(os.path.join(d, "timing.csv")):
+        _, timing = read_csv(os.path.join(d, "timing.csv"), "search timing")
+    return d, [r for _, r in trials], curves, [r for _, r in timing], cols
+
+
+def search_rows(runs):
+    """per run: its table row, and the best-so-far curves (space, dataset,
+    column) -> [(label, trials x steps array)]."""
+    rows, curves, columns = [], {}, []
+    for d, trials, best, timing, cols in runs:
+        columns += [c for c in cols if c not in columns]
+        t0 = trials[0]
+        mean_of = lambda key: float(np.mean([to_float(t.get(key)) for t in timing])) \
+            if timing else float("nan")
+        stat = {c: [to_float(t[c]) for t in trials] for c in cols}
+        rows.append((t0["space"], t0["dataset"], t0["proxy"], t0["algorithm"], t0["budget"],
+                     len(trials), stat, float(np.mean([to_float(t["distinct"]) for t in trials])),
+                     mean_of("seconds"), mean_of("cpu_seconds")))
+        n = min((len(b) for b in best.values()), default=0)
+        if t0["algorithm"] != "zc-pt" and n and cols:
+            curves.setdefault((t0["space"], t0["dataset"], cols[0]), []).append(
+                (f"{t0['proxy']} {t0['algorithm']}", np.array([b[:n] for b in best.values()])))
+    return rows, curves, columns
+
+
+def search_figure(space, dataset, col, lines, out):
+    """accuracy of the best architecture by the proxy against architectures
+    scored (mean over the trials, band = one std); returns its name."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, arr in lines:
+        x = np.arange(1, arr.shape[1] + 1)
+        m = arr.mean(axis=0)
+        sd = arr.std(axis=0, ddof=1) if arr.shape[0] > 1 else np.zeros_like(m)
+        ax.plot(x, m, label=f"{label} ({arr.shape[0]} trials)")
+        ax.fill_between(x, m - sd, m + sd, alpha=0.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("architectures scored")
+    ax.set_ylabel(f"{col} of the best by the proxy (%)")
+    ax.set_title(f"search on {space} / {dataset}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, out, f"search_{space}_{dataset}.png")
+
+
+def search_section(runs, out):
+    """zcevo search runs: a table of the accuracy found (mean and sample std
+    over the trials) per task, proxy and algorithm, search_summary.csv, and
+    per task a figure of the best-so-far accuracy. (Markdown lines, figure
+    names)."""
+    if not runs:
+        return [], []
+    md = ["## Architecture search (zcevo search)", "",
+          "Test accuracy of the architecture found, mean +- sample std over the trials "
+          "(read from the table after each search); time per trial: wall and CPU seconds "
+          "of the trials this report's runs computed.", ""]
+    rows, curves, columns = search_rows(runs)
+    summary = ["space,dataset,proxy,algorithm,budget,trials,column,mean,std,distinct,"
+               "seconds,cpu_seconds"]
+    for sp in sorted({r[0] for r in rows}):
+        cols = [c for c in columns if any(c in r[6] for r in rows if r[0] == sp)]
+        md += [f"### {sp}", "", "| dataset | proxy | algorithm | budget | trials | " +
+               " | ".join(cols) + " | distinct | s / trial | CPU s / trial |",
+               "|---|---|---|---:|---:|" + "---:|" * len(cols) + "---:|---:|---:|"]
+        for space, dataset, proxy, alg, budget, n, stat, distinct, secs, cpu in sorted(
+                rows, key=lambda r: r[:5]):
+            if space != sp:
+                continue
+            cells = []
+            for c in cols:
+                v = np.array(stat.get(c, [float("nan")]))
+                m, sd = v.mean(), (v.std(ddof=1) if len(v) > 1 else 0.0)
+                cells.append(f"{m:.2f} +- {sd:.2f}")
+                summary.append(f"{space},{dataset},\"{proxy}\",{alg},{budget},{n},{c},{m:.4f},"
+                               f"{sd:.4f},{distinct:.1f},{secs:.1f},{cpu:.1f}")
+            md.append(f"| {dataset} | {proxy} | {alg} | {budget} | {n} | " + " | ".join(cells) +
+                      f" | {distinct:.0f} | {secs:.0f} | {cpu:.0f} |")
+        md.append("")
+    out.write_text("search_summary.csv", "\n".join(summary) + "\n")
+    figures = []
+    for (space, dataset, col), lines in sorted(curves.items()):
+        name = search_figure(space, dataset, col, lines, out)
+        md += [f"![search on {space} / {dataset}]({name})", ""]
+        figures.append(name)
+    return md, figures
 
 
 class Parser(argparse.ArgumentParser):
@@ -550,7 +685,8 @@ def parse_args(argv):
     ap = Parser(
         prog="zcevo report",
         description="Figures (PNG) and a Markdown page with correlation tables from zcevo "
-                    "run folders: proxies CSVs (zcevo proxies) and evolve logs (log.csv).",
+                    "run folders: proxies CSVs (zcevo proxies), evolve logs (log.csv) and "
+                    "search runs (trials.csv).",
         epilog=f"Exit codes: 0 written, 1 bad input or write error, 2 wrong flags. "
                f"Script: {os.path.abspath(__file__)}")
     ap.add_argument("runs", nargs="+", help="run folders or CSV files")

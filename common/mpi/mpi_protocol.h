@@ -1,6 +1,6 @@
 /* mpi_protocol.h: the messages between the zcevo master (rank 0) and its
  * workers (ranks 1..N-1) in a distributed `zcevo evolve`, and between the
- * ranks of a distributed `zcevo stats` / `zcevo score`. Every message is
+ * ranks of a distributed `zcevo stats` / `score` / `proxies` / `search`. Every message is
  * MPI_BYTE on MPI_COMM_WORLD: a fixed header struct followed by a payload;
  * both ends run the same binary, so structs travel in native layout.
  *
@@ -43,6 +43,16 @@
  *                          an error text instead, status 2 says the rank
  *                          is finished (all its threads stopped).
  *   ZC_TAG_PX_GIVE 0 -> w  int32 position to compute, -1: stop.
+ * search (distributed `zcevo search`, master/dispatch/search_dispatch.h and
+ * worker/search_worker.h; several rounds, one per generation):
+ *   ZC_TAG_SR_ASK  w -> 0  zc_msg_search: a worker thread hands in the
+ *                          value of table row `row` (row >= 0) and asks for
+ *                          the next one; row -1 carries nothing; status 1
+ *                          an error text follows, status 2 the rank is
+ *                          finished (all its threads stopped).
+ *   ZC_TAG_SR_GIVE 0 -> w  int32: a table row to score, -1 stop, -2 none
+ *                          now (the round's rows are all handed out): ask
+ *                          again shortly.
  *
  * Flow control: the master keeps up to ZC_DISPATCH_INFLIGHT WORK messages
  * outstanding per worker and never blocks on a worker: it polls with
@@ -64,8 +74,13 @@ enum {
     ZC_TAG_CHECK = 107,
     ZC_TAG_CHECKED = 108,
     ZC_TAG_PX_ASK = 109,
-    ZC_TAG_PX_GIVE = 110
+    ZC_TAG_PX_GIVE = 110,
+    ZC_TAG_SR_ASK = 111,
+    ZC_TAG_SR_GIVE = 112
 };
+
+#define ZC_SR_STOP (-1) /* ZC_TAG_SR_GIVE: no more rows, stop            */
+#define ZC_SR_WAIT (-2) /* ZC_TAG_SR_GIVE: none now, ask again           */
 
 #define ZC_DISPATCH_INFLIGHT 2 /* WORK messages outstanding per worker       */
 
@@ -112,5 +127,11 @@ typedef struct {
     int32_t position;    /* values of this position follow; -1: none       */
     int32_t status;      /* 0 ok, 1 error text follows, 2 rank finished     */
 } zc_msg_px;
+
+typedef struct {
+    int32_t row;         /* table row of `value`; -1: none                 */
+    int32_t status;      /* 0 ok, 1 error text follows, 2 rank finished     */
+    double value;        /* the proxy's value on the row                    */
+} zc_msg_search;
 
 #endif

@@ -121,6 +121,16 @@ static void collect(const zc_net *net, const zc_rcb *r, int kind, float *dst) {
     }
 }
 
+/* pass_needed: 1 when a terminal of mask reads pass `pass` (the perturb
+ * terminals read the data pass too: they hold perturb minus data). */
+static int pass_needed(zc_terminal_mask mask, int pass) {
+    zc_terminal_mask of_pass[ZC_NUM_PASSES] = {0, 0, 0};
+    for (int kind = 0; kind < ZC_NUM_TENSOR_KINDS; kind++)
+        for (int p = 0; p < ZC_NUM_PASSES; p++) of_pass[p] |= 1u << ZC_TERMINAL_ID(kind, p);
+    if (pass == ZC_PASS_DATA) return (mask & (of_pass[ZC_PASS_DATA] | of_pass[ZC_PASS_PERTURB])) != 0;
+    return (mask & of_pass[pass]) != 0;
+}
+
 void zc_compute_stats(zc_net *net, const float *const inputs[3], zc_terminal_mask mask,
                       zc_arch_stats *out) {
     for (int l = 0; l < out->n_layers; l++)
@@ -149,6 +159,7 @@ void zc_compute_stats(zc_net *net, const float *const inputs[3], zc_terminal_mas
     float *cur = zc_malloc(sizeof(float) * (size_t)max_numel);
 
     for (int pass = 0; pass < ZC_NUM_PASSES; pass++) {
+        if (!pass_needed(mask, pass)) continue; /* no terminal of the mask reads it */
         zc_net_forward(net, inputs[pass]);
         zc_net_backward(net);
         for (int b = 0; b < net->n_rcb; b++) {

@@ -8,7 +8,9 @@
 #include "common/stats/stats.h"
 
 /* zc_compute_stats: run the passes data, noise, perturb (inputs[0..2], each
- * batch*3*H*W floats) on net (parameters already drawn) and fill out->layers
+ * batch*3*H*W floats) that the terminals in mask read (a pass no terminal
+ * reads is skipped; the perturb terminals read the data pass too) on net
+ * (parameters already drawn) and fill out->layers
  * (out->n_layers = number of RCB blocks) with the terminals in mask, at their
  * natural shapes. The *_perturb terminals hold perturb-pass minus data-pass.
  * out's identity fields (arch_index, arch_str, accuracies) are not touched.

@@ -27,7 +27,8 @@ enum {
     ZC_STREAM_ARCH_SAMPLE = 4,/* random architecture sample                 */
     ZC_STREAM_GP = 5,         /* genetic programming                        */
     ZC_STREAM_SUBSET = 6,     /* fitness subsets                            */
-    ZC_STREAM_PROGRAM_NOISE = 7 /* add_noise primitive                      */
+    ZC_STREAM_PROGRAM_NOISE = 7, /* add_noise primitive                     */
+    ZC_STREAM_SEARCH = 8      /* zcevo search: a trial's choices, batches   */
 };
 
 uint64_t zc_rng_u64(zc_rng *r);

@@ -247,3 +247,15 @@ char *zc_read_text_file(const char *path, const char *what, size_t *len_out, cha
     if (len_out) *len_out = len;
     return text;
 }
+
+int zc_mkdir_p(const char *path) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return (mkdir(buf, 0777) != 0 && errno != EEXIST) ? -1 : 0;
+}

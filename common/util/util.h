@@ -93,6 +93,10 @@ void zc_print_progress(const char *label, int done, int n, double t0, const char
  * program texts with commas or quotes stay one field. */
 void zc_fput_csv_field(FILE *f, const char *s);
 
+/* zc_mkdir_p: create the folder path and its missing parents (mode 0777
+ * before the umask). Returns 0 (also when it exists), or -1 with errno. */
+int zc_mkdir_p(const char *path);
+
 /* zc_fsync_rename: fsync the file at tmp_path, rename it to final_path and
  * fsync the containing folder, so that final_path is either the old file or
  * the complete new one. Returns 0, or -1 with errno set. */

@@ -26,6 +26,10 @@ int zc_cmd_proxies(int argc, char **argv);
 /* zc_cmd_export (cmd_export.c): `zcevo export`: a program as a
  * self-contained PyTorch or SymPy file. */
 int zc_cmd_export(int argc, char **argv);
+
+/* zc_cmd_search (cmd_search.c): `zcevo search`: find an architecture with a
+ * proxy (random search, aging evolution, Zero-Cost-PT), resumable. */
+int zc_cmd_search(int argc, char **argv);
 /* zc_cmd_report (cmd_report.c): `zcevo report`: runs scripts/report.py
  * (does not return unless it cannot be started). */
 int zc_cmd_report(int argc, char **argv);

@@ -106,7 +106,7 @@ static zc_output_lock *claim_folder(const zc_evolve_opts *o) {
         (zc_path_inside(o->run_dir, data) || zc_same_file(o->run_dir, data)))
         zc_die("run folder '%s' lies inside the data folder '%s'; write it elsewhere", o->run_dir,
                data);
-    if (zc_evolve_mkdir_p(o->run_dir) != 0) zc_die("cannot create run folder '%s'", o->run_dir);
+    if (zc_mkdir_p(o->run_dir) != 0) zc_die("cannot create run folder '%s'", o->run_dir);
     char *base = zc_path_join(o->run_dir, "run");
     zc_output_lock *lock = zc_output_lock_take(base, err, sizeof err);
     free(base);

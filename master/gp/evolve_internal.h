@@ -38,10 +38,6 @@ char *zc_evolve_read_text(const char *path);
  * rename); dies naming path on failure. */
 void zc_evolve_write_text(const char *path, const char *text);
 
-/* zc_evolve_mkdir_p: create path and its missing parents. Returns 0, or -1
- * (errno set) when one cannot be created. */
-int zc_evolve_mkdir_p(const char *path);
-
 /* zc_evolve_write_hall_of_fame: run_dir/hall_of_fame.txt from st's hall of
  * fame (rank, fitness, program per line). */
 void zc_evolve_write_hall_of_fame(const char *run_dir, const zc_gp_state *st);

@@ -51,18 +51,6 @@ void zc_evolve_write_text(const char *path, const char *text) {
         zc_die("cannot write '%s'", path);
 }
 
-int zc_evolve_mkdir_p(const char *path) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return (mkdir(buf, 0777) != 0 && errno != EEXIST) ? -1 : 0;
-}
-
 void zc_evolve_write_hall_of_fame(const char *run_dir, const zc_gp_state *st) {
     zc_text s = {0};
     zc_text_printf(&s, "# rank\tfitness\tprogram\n");
