@@ -478,6 +478,7 @@ def mode_sympy(zcevo, work, src):
         p = random_tree(rng, ops, 3, missing[0] if missing else None)
         progs.append(p)
         covered |= set(re.findall(r"(\w+)\(", p))
+    os.remove(csv_path)  # the SR formulas' scores, read above: zcevo score replaces only its own
     cmd = [zcevo, "score", "--quiet", "--proxies", vfile, "--csv", csv_path]
     for p in progs:
         cmd += ["--program", p]
