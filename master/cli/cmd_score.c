@@ -53,7 +53,8 @@ static void score_help(void) {
         "                      terminals the programs read, one architecture at a time\n"
         "  --acc-column C      with --stats: correlate against the stored accuracy column C\n"
         "                      (acc_C of each architecture) instead of the file's own\n"
-        "  --csv FILE          per-architecture scores and accuracies (written whole or not\n"
+        "  --csv FILE          per-architecture scores (17 significant digits: the exact\n"
+        "                      doubles) and accuracies (written whole or not\n"
         "                      at all; an existing FILE is replaced only when it is a score\n"
         "                      CSV of the same programs and sources; never an input)\n"
         "  --stats-precision float|half  score on the statistics as computed (float, the\n"
@@ -296,7 +297,7 @@ static void write_score_csv(const char *path, const score_table *tables, int n_t
             fprintf(f, "%s,%d,", tables[s].name, tables[s].arch_index[i]);
             zc_fput_csv_field(f, tables[s].arch_str[i]);
             fprintf(f, ",%.6f", tables[s].acc[i]);
-            for (int p = 0; p < n_progs; p++) fprintf(f, ",%.9g", tables[s].scores[p][i]);
+            for (int p = 0; p < n_progs; p++) fprintf(f, ",%.17g", tables[s].scores[p][i]);
             fprintf(f, "\n");
         }
     if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
