@@ -132,7 +132,7 @@ phase_heldout() {
         done
     done <<<"$HELDOUT"
     "$root/scripts/discovery_table.py" "$out/heldout_raw" "$out/heldout" \
-        --programs "$out/programs.tsv" --evolution-tasks nds_amoeba_in,nds_darts_in,nds_nasnet_in \
+        --programs "$out/programs.tsv" --evolution-tasks nb201_c10,nds_amoeba_in,nds_darts_in,nds_nasnet_in \
         --markdown "$out/heldout.md"
 }
 
