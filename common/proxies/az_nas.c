@@ -201,19 +201,6 @@ void zc_az_components_of(zc_net *net, const float *x, float *const *signs,
     free(h);
 }
 
-double zc_conv_linear_macs(const zc_net *net) {
-    double macs = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        const zc_layer *L = &net->layers[l];
-        if (L->kind == ZC_L_CONV)
-            macs += (double)L->conv.k * (L->conv.c / L->conv.groups) * L->conv.r * L->conv.s *
-                    L->conv.p * L->conv.q;
-        else if (L->kind == ZC_L_LINEAR)
-            macs += (double)net->params[L->param[0]].numel;
-    }
-    return macs / 1e6;
-}
-
 /* ---- the aggregate over a set ------------------------------------------------ */
 
 typedef struct {

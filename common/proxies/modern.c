@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/nets/net_rebatch.h"
+#include "common/proxies/proxies_size.h"
 #include "common/util/util.h"
 
 #define WANT(id) (mask & (1u << (id)))
@@ -87,7 +88,7 @@ int zc_modern_proxies_compute(zc_net *net, const zc_proxy_inputs *in, zc_proxy_m
             out[ZC_PX_AZ_EXPRESSIVITY] = out[ZC_PX_AZ_PROGRESSIVITY] =
                 out[ZC_PX_AZ_TRAINABILITY] = NAN;
     }
-    if (WANT(ZC_PX_AZ_COMPLEXITY)) out[ZC_PX_AZ_COMPLEXITY] = zc_conv_linear_macs(net);
+    if (WANT(ZC_PX_AZ_COMPLEXITY)) out[ZC_PX_AZ_COMPLEXITY] = zc_proxy_flops(net); /* AZ-NAS: conv + linear MACs */
     if (WANT(ZC_PX_AZ_NAS)) out[ZC_PX_AZ_NAS] = NAN; /* set-dependent: filled at output */
     if (WANT(ZC_PX_ZICO)) {
         if (!in->x2 || !in->labels2) out[ZC_PX_ZICO] = NAN;

@@ -62,10 +62,6 @@ void zc_az_components_of(zc_net *net, const float *x, float *const *signs,
  * the channel covariance over the n*h*w positions, normalised to sum 1. */
 double zc_az_feature_entropy(const zc_net *net, int v);
 
-/* zc_conv_linear_macs: multiply-adds of the conv and linear layers at batch
- * 1, in millions (the flops proxy; AZ-NAS's complexity component). */
-double zc_conv_linear_macs(const zc_net *net);
-
 /* ---- ZiCo (zico.c) ---------------------------------------------------------- */
 
 /* zc_zico: ZiCo of net on the two minibatches (x[b], labels[b]), b = 0, 1,
