@@ -396,3 +396,14 @@ void zc_text_output_abandon(zc_text_output *t) {
     free(t->tmp);
     memset(t, 0, sizeof *t);
 }
+
+void zc_write_file_atomic(const char *path, const char *buf, size_t len) {
+    char err[1200];
+    zc_text_output out;
+    if (zc_text_output_open(&out, path, err, sizeof err) != 0) zc_die("%s", err);
+    if (fwrite(buf, 1, len, out.f) != len) {
+        zc_text_output_abandon(&out);
+        zc_die("cannot write '%s'", path);
+    }
+    if (zc_text_output_commit(&out, err, sizeof err) != 0) zc_die("%s", err);
+}

@@ -138,6 +138,12 @@ int zc_text_output_open(zc_text_output *t, const char *path, char *err, size_t e
  * as it was). Frees t's names either way. */
 int zc_text_output_commit(zc_text_output *t, char *err, size_t errlen);
 
+/* zc_write_file_atomic: buf (len bytes) as the whole new content of path,
+ * through zc_text_output (temporary file, checked writes, fsync, rename).
+ * Errors end the program with one line naming path; path is then left as
+ * it was. */
+void zc_write_file_atomic(const char *path, const char *buf, size_t len);
+
 /* zc_text_output_abandon: close and remove the temporary file. */
 void zc_text_output_abandon(zc_text_output *t);
 

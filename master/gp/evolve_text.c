@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util/outputs.h"
 #include "common/util/util.h"
 #include "master/gp/evolve_internal.h"
 
@@ -44,11 +45,7 @@ char *zc_evolve_read_text(const char *path) {
 }
 
 void zc_evolve_write_text(const char *path, const char *text) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || zc_fsync_rename(tmp, path) != 0)
-        zc_die("cannot write '%s'", path);
+    zc_write_file_atomic(path, text, strlen(text));
 }
 
 void zc_evolve_write_hall_of_fame(const char *run_dir, const zc_gp_state *st) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "common/nets/space_encoding.h"
+#include "common/util/outputs.h"
 #include "common/util/rng.h"
 #include "master/search/search.h"
 #include "master/search/search_cache.h"
@@ -87,10 +88,6 @@ typedef struct {
  * nb201 cifar10_test, cifar100_test, imagenet16_test; nats_sss the three
  * *_test_acc; a JSON table its one accuracy column. */
 void zc_search_report_columns(const zc_task *task, zc_search_columns *cols);
-
-/* zc_search_write_atomic: the text of a memstream (buf, len) to path via
- * path.tmp and a rename. Errors end the process. */
-void zc_search_write_atomic(const char *path, const char *buf, size_t len);
 
 /* zc_search_read_file: the whole text of path (malloc'd), NULL if none. */
 char *zc_search_read_file(const char *path);

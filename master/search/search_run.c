@@ -55,7 +55,7 @@ static void open_folder(const zc_search_opts *o, const char *config) {
     if (old && strcmp(old, config) != 0)
         zc_die("run folder '%s' holds a search of another configuration (%s differs); use "
                "another --run-dir", o->run_dir, path);
-    if (!old) zc_search_write_atomic(path, config, strlen(config));
+    if (!old) zc_write_file_atomic(path, config, strlen(config));
     free(old);
     free(path);
 }
@@ -138,7 +138,7 @@ static void append_timing(const zc_search_opts *o, const zc_search_backend *back
     fprintf(f, "%d,%.3f,%.3f,%d,%s\n", r->trial, r->seconds, r->cpu_seconds, r->computed,
             o->algorithm == ZC_SEARCH_ZCPT ? "zc-pt" : backend->where);
     fclose(f);
-    zc_search_write_atomic(path, text, len);
+    zc_write_file_atomic(path, text, len);
     free(text);
     free(old);
     free(path);
@@ -218,7 +218,7 @@ int zc_search_run(const zc_search_opts *o, const zc_task *task, const zc_proxy_s
     zc_search_print_summary(f, o, task, spec, &cols, res, o->trials);
     fclose(f);
     char *md_path = zc_path_join(o->run_dir, "result.md");
-    zc_search_write_atomic(md_path, md, md_len);
+    zc_write_file_atomic(md_path, md, md_len);
     free(md_path);
     free(md);
     free(res);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/util/outputs.h"
 #include "common/util/util.h"
 #include "master/search/search_internal.h"
 
@@ -29,15 +30,6 @@ void zc_search_report_columns(const zc_task *task, zc_search_columns *cols) {
         snprintf(cols->label[0], sizeof cols->label[0], "%s", task->acc_column);
         cols->n = 1;
     }
-}
-
-void zc_search_write_atomic(const char *path, const char *buf, size_t len) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0 ||
-        zc_fsync_rename(tmp, path) != 0)
-        zc_die("cannot write '%s'", path);
 }
 
 char *zc_search_read_file(const char *path) {
@@ -81,7 +73,7 @@ void zc_search_write_trial_csv(const zc_search_opts *o, const zc_search_trial *t
     char name[64];
     snprintf(name, sizeof name, "trial_%d.csv", t->trial);
     char *path = folder_file(o, name);
-    zc_search_write_atomic(path, text, len);
+    zc_write_file_atomic(path, text, len);
     free(path);
     free(text);
 }
@@ -111,7 +103,7 @@ void zc_search_write_trials(const zc_search_opts *o, const zc_task *task,
     }
     fclose(f);
     char *path = folder_file(o, "trials.csv");
-    zc_search_write_atomic(path, text, len);
+    zc_write_file_atomic(path, text, len);
     free(path);
     free(text);
 }

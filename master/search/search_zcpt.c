@@ -163,7 +163,7 @@ void zc_search_zcpt(zc_search_trial *t) {
     char name[64];
     snprintf(name, sizeof name, "zcpt_trial_%d.csv", t->trial);
     char *path = zc_path_join(o->run_dir, name);
-    zc_search_write_atomic(path, text, len);
+    zc_write_file_atomic(path, text, len);
     free(path);
     free(text);
     validate_all(t, &images, &prog, rows);
